@@ -1,0 +1,815 @@
+"""LSTMRegressor and LSTMClassifier: scikit-learn estimators over the network core."""
+
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
+
+from ._network import LSTMNetwork, N_CHUNKS, Optimizer, blas_single_thread, effective_n_threads
+from ._validation import as_sequences, check_finite_2d, check_units, resolve_dtype
+
+__all__ = ["LSTMRegressor", "LSTMClassifier"]
+
+
+def _version():
+    from . import __version__
+
+    return __version__
+
+
+class _BaseLSTM(BaseEstimator):
+    """Shared parameters, training loop and introspection of both estimators."""
+
+    _parameter_constraints = {
+        "units": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "n_features": [Interval(Integral, 1, None, closed="left"), None],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions({"adam", "sgd"})],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "unit_forget_bias": ["boolean"],
+        "dtype": "no_validation",  # checked by resolve_dtype, which names the choices
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        units=32,
+        *,
+        n_features=None,
+        epochs=100,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="adam",
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        clipnorm=1.0,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        unit_forget_bias=True,
+        dtype="float32",
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.units = units
+        self.n_features = n_features
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.clipnorm = clipnorm
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.unit_forget_bias = unit_forget_bias
+        self.dtype = dtype
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ persistence
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skforecast_lstm_version"] = _version()
+        return state
+
+    def __setstate__(self, state):
+        saved = state.get("_skforecast_lstm_version")
+        if saved is not None and saved != _version():
+            warnings.warn(
+                f"This {type(self).__name__} was pickled with skforecast_lstm {saved} and is "
+                f"loaded with {_version()}; predictions may differ. Refit it, or install "
+                f"skforecast-lstm=={saved} to use it as it was.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+    # ------------------------------------------------------------ input
+    def _sequences(self, X, *, reset):
+        return as_sequences(self, X, reset=reset, dtype=self._dtype(), n_features=self.n_features)
+
+    def _dtype(self):
+        return resolve_dtype(self.dtype)
+
+    def _predict_sequences(self, X):
+        check_is_fitted(self, "_theta")
+        dtype = self._network.dtype
+        # Latency path: a ready 3-D float array skips scikit-learn's generic checks.
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 3
+            and X.dtype == dtype
+            and self._input_ndim == 3
+            and X.shape[2] == self.n_features_in_
+            and X.shape[0] > 0
+            and X.shape[1] > 0
+        ):
+            if not np.isfinite(X).all():
+                raise ValueError("Input X contains NaN or infinity.")
+            return np.ascontiguousarray(X)
+        return as_sequences(self, X, reset=False, dtype=dtype, n_features=self.n_features)
+
+    def _forward(self, X):
+        X3 = self._predict_sequences(X)
+        out = self._network.forward(self._theta, X3, effective_n_threads(self.n_jobs))
+        # scikit-learn's convention: predictions in float64, whatever the compute dtype
+        return np.asarray(out, dtype=np.float64)
+
+    # ------------------------------------------------------------ training
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        dtype = self._dtype()
+        units = check_units(self.units)
+        first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
+        X3 = self._sequences(X, reset=first_pass)
+        Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype)
+        sw = _check_sample_weight(sample_weight, X3, dtype=dtype)
+        sw = np.ascontiguousarray(sw, dtype=dtype)
+        if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+            raise ValueError("sample_weight must be finite and non-negative.")
+
+        if first_pass:
+            rng = check_random_state(self.random_state)
+            q = getattr(self, "quantiles_", None)
+            self._network = LSTMNetwork(
+                X3.shape[2], units, Y.shape[1], self._loss_name(), dtype,
+                quantiles=None if q is None else np.tile(q, Y.shape[1] // q.size),
+            )
+            self._theta = self._network.init_params(rng, self.unit_forget_bias)
+            self._optimizer = Optimizer(self.optimizer, self._network.n_params, dtype)
+            self._rng = rng
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.loss_curve_ = []
+            self.validation_scores_ = [] if self.early_stopping and not incremental else None
+            self.validation_loss_curve_ = [] if self.early_stopping and not incremental else None
+            self.best_loss_ = np.inf
+            self.best_validation_score_ = None
+            self._no_improvement = 0
+            self.n_timesteps_in_ = X3.shape[1]
+        elif self._optimizer.name != self.optimizer:
+            self._optimizer = Optimizer(self.optimizer, self._network.n_params, dtype)
+
+        n = X3.shape[0]
+        X_val = Y_val = None
+        if self.early_stopping and not incremental:
+            n_val = int(np.ceil(self.validation_fraction * n))
+            if n - n_val < 1:
+                raise ValueError(
+                    f"early_stopping needs at least 2 samples to hold out the last "
+                    f"validation_fraction={self.validation_fraction} of them; got n_samples={n}."
+                )
+            # time order: validate on the last samples, never a random split
+            X_val, Y_val, sw_val = X3[n - n_val :], Y[n - n_val :], sw[n - n_val :]
+            X3, Y, sw = X3[: n - n_val], Y[: n - n_val], sw[: n - n_val]
+            best_theta = self._theta.copy()
+            best_val = np.inf
+
+        epochs = 1 if incremental else self.epochs
+        n_threads = effective_n_threads(self.n_jobs)
+        grads = np.zeros((N_CHUNKS, self._network.n_params), dtype=dtype)
+        pool = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
+        diverged = False
+        try:
+            with blas_single_thread():
+                for _ in range(epochs):
+                    start = time.perf_counter()
+                    loss, diverged = self._epoch(X3, Y, sw, grads, pool)
+                    if diverged:
+                        break
+                    self.n_iter_ += 1
+                    self.loss_curve_.append(loss)
+                    self.t_ += X3.shape[0]
+                    message = f"Epoch {self.n_iter_}/{epochs if incremental else self.epochs}"
+                    message += f" - loss: {loss:.6g}"
+                    if X_val is not None:
+                        val_out = self._network.forward(self._theta, X_val, n_threads)
+                        val_loss = self._loss_value(val_out, Y_val, sw_val)
+                        self.validation_loss_curve_.append(val_loss)
+                        self.validation_scores_.append(self._output_score(val_out, Y_val))
+                        message += f" - val_loss: {val_loss:.6g}"
+                        if val_loss < best_val - self.tol:
+                            best_val = val_loss
+                            best_theta = self._theta.copy()
+                            self.best_validation_score_ = self.validation_scores_[-1]
+                            self._no_improvement = 0
+                        else:
+                            self._no_improvement += 1
+                    elif not incremental:
+                        if loss > self.best_loss_ - self.tol:
+                            self._no_improvement += 1
+                        else:
+                            self._no_improvement = 0
+                    self.best_loss_ = min(self.best_loss_, loss)
+                    if self.verbose:
+                        print(f"{message} - {time.perf_counter() - start:.2f}s")
+                    if self._no_improvement >= self.n_iter_no_change and not incremental:
+                        if self.verbose:
+                            print(f"Stopped: no improvement for {self.n_iter_no_change} epochs.")
+                        break
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        if X_val is not None and self.best_validation_score_ is not None:
+            self._theta = best_theta
+        if diverged:
+            if not np.isfinite(self._theta).all():
+                raise FloatingPointError(
+                    f"The loss of {type(self).__name__} became NaN or infinite before any finite "
+                    "weights existed; lower learning_rate or scale X and y."
+                )
+            warnings.warn(
+                f"Training of {type(self).__name__} diverged in epoch {self.n_iter_ + 1}: the "
+                "gradient became NaN or infinite. The last finite weights were kept. Lower "
+                f"learning_rate (now {self.learning_rate}), set clipnorm, or scale X and y.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _epoch(self, X3, Y, sw, grads, pool):
+        n = X3.shape[0]
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        order = order.astype(np.int64)
+        batch = min(self.batch_size, n)
+        total = 0.0
+        for start in range(0, n, batch):
+            idx = order[start : start + batch]
+            loss, n_parts = self._network.loss_grad(self._theta, X3, Y, sw, idx, grads, pool)
+            norm = self._network.apply(
+                self._theta, grads, n_parts, self._optimizer, self.learning_rate, self.beta_1,
+                self.beta_2, self.epsilon, self.momentum, self.clipnorm,
+            )
+            if not (np.isfinite(norm) and np.isfinite(loss)):
+                return total / max(start, 1), True
+            total += loss * idx.size
+        return total / n, False
+
+    def _loss_value(self, out, Y, sw):
+        kind = self._network.loss
+        if kind == "mse":
+            per = ((out - Y) ** 2).mean(axis=1)
+        elif kind == "binary":
+            p = np.clip(out[:, 0].astype(float), 1e-12, 1 - 1e-12)
+            per = -(Y[:, 0] * np.log(p) + (1 - Y[:, 0]) * np.log(1 - p))
+        elif kind == "softmax":
+            per = -(Y * np.log(np.clip(out.astype(float), 1e-12, None))).sum(axis=1)
+        else:
+            e = Y - out
+            q = self._network.quantiles
+            per = np.maximum(q * e, (q - 1) * e).mean(axis=1)
+        return float((sw * per).sum() / out.shape[0])
+
+    # ------------------------------------------------------------ public API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+            Sequences. A 2-D ``X`` is read as one feature per time step, or
+            ``n_features`` consecutive columns per time step.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def state_dict(self):
+        """The fitted weights under PyTorch's names.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``weight_ih_l{k}`` ``(4H, F)``, ``weight_hh_l{k}`` ``(4H, H)``,
+            ``bias_ih_l{k}`` (the one bias per gate), ``bias_hh_l{k}`` (zeros),
+            ``head.weight``, ``head.bias``. Gate order (i, f, g, o), as
+            ``torch.nn.LSTM`` and ``nn.Linear``.
+        """
+        check_is_fitted(self, "_theta")
+        return self._network.state_dict(self._theta)
+
+    def load_state_dict(self, state_dict):
+        """Load weights with PyTorch's names into the fitted network.
+
+        ``bias_ih_l{k}`` and ``bias_hh_l{k}`` are added into the one bias per
+        gate. Tensors may be NumPy arrays or ``torch`` tensors.
+
+        Parameters
+        ----------
+        state_dict : dict
+            As returned by :meth:`state_dict` or by ``torch`` modules.
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self, "_theta")
+        self._theta = self._network.load_state_dict(state_dict)
+        return self
+
+    def summary(self, print_fn=print):
+        """Print a Keras-like table of layers, output shapes and parameter counts.
+
+        Parameters
+        ----------
+        print_fn : callable, default=print
+            Called with each line.
+        """
+        check_is_fitted(self, "_theta")
+        T = self.n_timesteps_in_
+        rows = self._network.parameter_counts()
+        lines = [f'Model: "{type(self).__name__}"']
+        header = f"{'Layer (type)':<28}{'Output Shape':<22}{'Param #':>10}"
+        lines += ["_" * len(header), header, "=" * len(header)]
+        n_lstm = len(rows) - 1
+        for k, (name, kind, width, count) in enumerate(rows):
+            seq = kind == "LSTM" and k < n_lstm - 1
+            shape = f"(None, {T}, {width})" if seq else f"(None, {width})"
+            lines.append(f"{name + ' (' + kind + ')':<28}{shape:<22}{count:>10,}")
+        total = sum(r[3] for r in rows)
+        lines += ["=" * len(header), f"Total params: {total:,}",
+                  f"Trainable params: {total:,}", "Non-trainable params: 0", "_" * len(header)]
+        for line in lines:
+            print_fn(line)
+
+
+class LSTMRegressor(RegressorMixin, _BaseLSTM):
+    """Long short-term memory network for regression on sequences.
+
+    A stack of LSTM layers reads each sequence; a dense layer on the last hidden
+    state gives one or more outputs, trained with the mean squared error by
+    backpropagation through time (Numba kernels, no deep-learning framework).
+
+    Parameters
+    ----------
+    units : int or tuple of int, default=32
+        Hidden size; a tuple stacks layers, e.g. ``(64, 32)``.
+    n_features : int, default=None
+        For 2-D ``X`` only: number of consecutive columns that form one time
+        step (``None``: one column per step).
+    quantiles : array-like of float, default=None
+        Train with the pinball loss for these quantiles (e.g. ``[0.1, 0.5,
+        0.9]``) instead of the squared error; :meth:`predict` then returns one
+        column per quantile.
+    epochs : int, default=100
+        Passes over the training data.
+    batch_size : int, default=32
+        Samples per gradient step.
+    learning_rate : float, default=1e-3
+    optimizer : {'adam', 'sgd'}, default='adam'
+    momentum : float, default=0.9
+        SGD's momentum.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-7
+        Adam's constants (Keras' defaults).
+    clipnorm : float or None, default=1.0
+        Largest global norm of a gradient step; ``None`` disables clipping.
+    shuffle : bool, default=True
+        Shuffle samples every epoch.
+    early_stopping : bool, default=False
+        Hold out the *last* ``validation_fraction`` of the samples (time
+        order), stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs and restore the best weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+        Without early stopping, training stops when the training loss has not
+        improved by ``tol`` for this many epochs.
+    tol : float, default=1e-4
+    warm_start : bool, default=False
+        Continue from the previous fit's weights.
+    unit_forget_bias : bool, default=True
+        Initialise the forget-gate bias at 1 (as Keras).
+    dtype : {'float32', 'float64'}, default='float32'
+    n_jobs : int, default=None
+        Threads per fit (at most 2: each minibatch is split in two halves).
+        ``None`` uses the cores joblib leaves to this process.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation and shuffling: the same seed gives bit-identical
+        results on the same machine.
+    verbose : int, default=0
+        Print one line per epoch.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Columns of 2-D ``X``, or features per time step of 3-D ``X``.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame ``X``.
+    n_timesteps_in_ : int
+        Time steps seen in the first fit.
+    n_outputs_ : int
+        Number of targets.
+    quantiles_ : ndarray or None
+        The sorted quantiles, when ``quantiles`` was given.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_loss_curve_, validation_scores_ : list of float or None
+        Validation loss and R² per epoch, with ``early_stopping``.
+    best_loss_ : float
+        Lowest training loss.
+    best_validation_score_ : float or None
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Samples seen.
+
+    See Also
+    --------
+    LSTMClassifier : The same network for classification.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skforecast_lstm import LSTMRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 8, 1))
+    >>> y = X[:, -3, 0]                      # the value three steps back
+    >>> reg = LSTMRegressor(units=16, epochs=40, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> reg.score(X, y) > 0.8
+    True
+    """
+
+    _parameter_constraints = {
+        **_BaseLSTM._parameter_constraints,
+        "quantiles": ["array-like", None],
+    }
+
+    def __init__(
+        self,
+        units=32,
+        *,
+        n_features=None,
+        quantiles=None,
+        epochs=100,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="adam",
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        clipnorm=1.0,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        unit_forget_bias=True,
+        dtype="float32",
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            units, n_features=n_features, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, optimizer=optimizer, momentum=momentum,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, clipnorm=clipnorm, shuffle=shuffle,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
+            unit_forget_bias=unit_forget_bias, dtype=dtype, n_jobs=n_jobs,
+            random_state=random_state, verbose=verbose,
+        )
+        self.quantiles = quantiles
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _loss_name(self):
+        return "mse" if self.quantiles is None else "pinball"
+
+    def _quantiles(self):
+        if self.quantiles is None:
+            return None
+        q = np.asarray(self.quantiles, dtype=float).ravel()
+        if q.size == 0 or not np.all((q > 0) & (q < 1)) or np.unique(q).size != q.size:
+            raise ValueError(
+                "The 'quantiles' parameter must hold distinct values strictly between 0 and 1, "
+                f"e.g. [0.1, 0.5, 0.9]; got {self.quantiles!r}."
+            )
+        return np.sort(q)
+
+    def _encode_targets(self, y, first_pass, classes, n, dtype):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        y = check_finite_2d(y, "y", dtype)
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs); got {y.ndim}-D.")
+        if y.shape[0] != n:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: X has {n}, y has {y.shape[0]}."
+            )
+        Y = y.reshape(n, -1)
+        if first_pass:
+            self._y_ndim = y.ndim
+            self.n_outputs_ = Y.shape[1]
+            q = self._quantiles()
+            self.quantiles_ = q
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs, but {type(self).__name__} was fitted with "
+                f"{self.n_outputs_}."
+            )
+        if self.quantiles_ is not None:
+            # one output column per (target, quantile), target-major
+            Y = np.repeat(Y, self.quantiles_.size, axis=1)
+        return np.ascontiguousarray(Y, dtype=dtype)
+
+    def _output_score(self, out, Y):
+        return r2_score(Y, out)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over ``X``, ``y``, starting from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict targets for sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+            The number of time steps may differ from the training data's
+            (3-D ``X``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            With ``quantiles``: shape (n_samples, n_quantiles) for 1-D ``y``,
+            (n_samples, n_outputs, n_quantiles) for 2-D ``y``.
+        """
+        out = self._forward(X)
+        n = out.shape[0]
+        if self.quantiles_ is not None:
+            out = out.reshape(n, self.n_outputs_, self.quantiles_.size)
+        return out[:, 0] if self._y_ndim == 1 else out
+
+    def score(self, X, y, sample_weight=None):
+        """R² of the predictions (of the quantile nearest 0.5 with ``quantiles``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        pred = self.predict(X)
+        if self.quantiles_ is not None:
+            pred = pred[..., int(np.argmin(np.abs(self.quantiles_ - 0.5)))]
+        return r2_score(y, pred, sample_weight=sample_weight)
+
+
+class LSTMClassifier(ClassifierMixin, _BaseLSTM):
+    """Long short-term memory network for classifying sequences.
+
+    Two classes: one sigmoid output and the binary log-loss; more: a softmax
+    over the classes and the cross-entropy. Parameters as
+    :class:`LSTMRegressor`.
+
+    Parameters
+    ----------
+    units : int or tuple of int, default=32
+    n_features : int, default=None
+    epochs : int, default=100
+    batch_size : int, default=32
+    learning_rate : float, default=1e-3
+    optimizer : {'adam', 'sgd'}, default='adam'
+    momentum : float, default=0.9
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-7
+    clipnorm : float or None, default=1.0
+    shuffle : bool, default=True
+    early_stopping : bool, default=False
+        Validation on the last ``validation_fraction`` of the samples;
+        ``validation_scores_`` holds the accuracy.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
+    warm_start : bool, default=False
+    unit_forget_bias : bool, default=True
+    dtype : {'float32', 'float64'}, default='float32'
+    n_jobs : int, default=None
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    n_timesteps_in_ : int
+    loss_curve_ : list of float
+    validation_loss_curve_, validation_scores_ : list of float or None
+    best_loss_ : float
+    best_validation_score_ : float or None
+    n_iter_ : int
+    t_ : int
+
+    See Also
+    --------
+    LSTMRegressor : The same network for regression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skforecast_lstm import LSTMClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 10, 1))
+    >>> y = np.where(X[:, :, 0].sum(axis=1) > 0, "up", "down")   # sign of a running sum
+    >>> clf = LSTMClassifier(units=16, epochs=40, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    def _loss_name(self):
+        return "binary" if len(self.classes_) == 2 else "softmax"
+
+    def _encode_targets(self, y, first_pass, classes, n, dtype):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        y_arr = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True,
+                            input_name="y")
+        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change "
+                "the shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+        y = column_or_1d(y_arr)
+        if y.shape[0] != n:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: X has {n}, y has {y.shape[0]}."
+            )
+        check_classification_targets(y)
+        if first_pass:
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+            else:
+                self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {self.classes_[0]!r}."
+                )
+            if type_of_target(self.classes_) not in ("binary", "multiclass"):
+                raise ValueError(f"Unsupported class labels {self.classes_!r}.")
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} not in classes {self.classes_.tolist()}."
+            )
+        codes = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            Y = codes.reshape(n, 1)
+        else:
+            Y = np.eye(len(self.classes_))[codes]
+        return np.ascontiguousarray(Y, dtype=dtype)
+
+    def _output_score(self, out, Y):
+        if out.shape[1] == 1:
+            return accuracy_score(Y[:, 0], out[:, 0] > 0.5)
+        return accuracy_score(Y.argmax(axis=1), out.argmax(axis=1))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch over ``X``, ``y``, starting from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All classes; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "_theta") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        if incremental and hasattr(self, "classes_") and classes is not None:
+            if not np.array_equal(self.classes_, np.unique(np.asarray(classes))):
+                raise ValueError(
+                    f"classes={np.asarray(classes).tolist()} is not the same as on the first "
+                    f"call to partial_fit: {self.classes_.tolist()}."
+                )
+        return super()._fit(X, y, sample_weight, incremental, classes)
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        out = self._forward(X)
+        if out.shape[1] == 1:
+            return np.hstack([1 - out, out])
+        return out
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,49 @@
+"""The one place where Numba's jit options are set.
+
+Every kernel of the package is compiled through :func:`jit`, so the options
+that matter for speed and reproducibility live here:
+
+- ``cache=True``: compiled machine code is written to disk and reused by later
+  processes (and by joblib workers), which is what keeps the cold start short.
+  When no cache folder can be written (a read-only install with no writable
+  ``NUMBA_CACHE_DIR`` or home folder), Numba refuses ``cache=True`` at
+  decoration time; we then compile without a cache instead of failing the
+  import.
+- ``nogil=True``: kernels release the GIL, so the training loop can run the two
+  halves of a minibatch in two Python threads.
+- ``error_model="numpy"``: without it every float division carries a
+  zero-division check that stops LLVM from vectorising the gate loops.
+- no ``fastmath``: it drops NaN checks and makes results depend on the CPU.
+"""
+
+import warnings
+
+from numba import njit
+
+__all__ = ["jit"]
+
+_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
+
+
+def jit(func):
+    """Compile ``func`` with the package's options; fall back to no cache.
+
+    Parameters
+    ----------
+    func : callable
+        A module-level Python function (closures cannot be cached).
+
+    Returns
+    -------
+    numba.core.registry.CPUDispatcher
+        The lazily compiled dispatcher.
+    """
+    try:
+        return njit(**_OPTIONS)(func)
+    except RuntimeError as exc:  # "cannot cache function ...: no locator available"
+        if "cache" not in str(exc):
+            raise
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            options = dict(_OPTIONS, cache=False)
+            return njit(**options)(func)

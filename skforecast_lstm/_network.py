@@ -1,0 +1,306 @@
+"""The network core: parameter layout, initialisation, state dicts, minibatch steps.
+
+An :class:`LSTMNetwork` knows the shapes (features, stacked units, outputs,
+loss) and where each tensor lives in one flat parameter vector. It owns no
+data and no estimator state: the estimators hand it arrays and get arrays back,
+and the arithmetic happens in :mod:`skforecast_lstm._kernels.cpu`.
+
+Two cores are used by splitting every minibatch into a fixed number of parts
+(``N_CHUNKS``), each run through forward + BPTT by one thread with single-
+threaded BLAS, then summing the parts' gradients for one optimizer step. The
+split depends only on the batch size, never on how many threads run it, so a
+fit gives bit-identical weights with ``n_jobs=1`` and ``n_jobs=2``.
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import numpy as np
+
+from ._kernels import cpu
+
+__all__ = ["LSTMNetwork", "Optimizer", "effective_n_threads", "blas_single_thread"]
+
+LOSSES = {
+    "mse": cpu.LOSS_MSE,
+    "binary": cpu.LOSS_BINARY,
+    "softmax": cpu.LOSS_SOFTMAX,
+    "pinball": cpu.LOSS_PINBALL,
+}
+OPTIMIZERS = {"adam": cpu.OPT_ADAM, "sgd": cpu.OPT_SGD}
+
+N_CHUNKS = 2
+MIN_CHUNK_ROWS = 8
+# predict on fewer rows than this runs in the calling thread (latency path)
+PARALLEL_PREDICT_ROWS = 256
+
+
+def effective_n_threads(n_jobs):
+    """Number of threads a fit may use.
+
+    ``None`` means all cores unless a parent (joblib's workers set
+    ``OMP_NUM_THREADS``) asked for fewer; negative values count back from the
+    number of cores as in joblib.
+    """
+    n_cpus = os.cpu_count() or 1
+    if n_jobs is None:
+        limit = os.environ.get("OMP_NUM_THREADS", "")
+        n = int(limit) if limit.isdigit() and int(limit) > 0 else n_cpus
+        return max(1, min(n, n_cpus, N_CHUNKS))
+    if n_jobs < 0:
+        n_jobs = max(1, n_cpus + 1 + n_jobs)
+    return max(1, min(n_jobs, N_CHUNKS))
+
+
+_blas_lock = threading.Lock()
+_blas_state = {"users": 0, "controller": None, "restore": None}
+
+
+def _blas_controller():
+    if _blas_state["controller"] is None:
+        # Numba's np.dot calls SciPy's BLAS; it must be loaded before
+        # threadpoolctl looks for libraries, or it would not be limited.
+        import scipy.linalg.cython_blas  # noqa: F401
+        from threadpoolctl import ThreadpoolController
+
+        _blas_state["controller"] = ThreadpoolController()
+    return _blas_state["controller"]
+
+
+@contextmanager
+def blas_single_thread():
+    """Limit BLAS to one thread while any fit or predict of ours runs.
+
+    Our own threads split the work; BLAS threads inside them would
+    oversubscribe the cores. Reference-counted, so concurrent fits in several
+    threads restore the user's setting only when the last one ends.
+    """
+    with _blas_lock:
+        if _blas_state["users"] == 0:
+            controller = _blas_controller()
+            _blas_state["restore"] = controller.limit(limits=1, user_api="blas")
+        _blas_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_state["users"] -= 1
+            if _blas_state["users"] == 0:
+                _blas_state["restore"].restore_original_limits()
+                _blas_state["restore"] = None
+
+
+class Optimizer:
+    """Optimizer state as plain arrays (picklable, no Numba objects).
+
+    Parameters
+    ----------
+    name : {'adam', 'sgd'}
+    n_params : int
+    dtype : numpy dtype
+    """
+
+    def __init__(self, name, n_params, dtype):
+        self.name = name
+        self.code = OPTIMIZERS[name]
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params if name == "adam" else 0, dtype=dtype)
+        self.step = 0
+
+
+class LSTMNetwork:
+    """Shapes and parameter layout of a stacked LSTM with a dense head.
+
+    Parameters
+    ----------
+    n_features : int
+        Features per time step.
+    units : tuple of int
+        Hidden size of each stacked layer.
+    n_outputs : int
+        Width of the dense head.
+    loss : {'mse', 'binary', 'softmax', 'pinball'}
+    dtype : numpy dtype
+        float32 or float64.
+    quantiles : array-like of shape (n_outputs,), optional
+        Quantile of each output column for the pinball loss.
+    """
+
+    def __init__(self, n_features, units, n_outputs, loss, dtype, quantiles=None):
+        self.n_features = int(n_features)
+        self.units = tuple(int(u) for u in units)
+        self.n_outputs = int(n_outputs)
+        self.loss = loss
+        self.loss_code = LOSSES[loss]
+        self.dtype = np.dtype(dtype)
+        q = np.zeros(self.n_outputs) if quantiles is None else np.asarray(quantiles, float)
+        self.quantiles = np.ascontiguousarray(q, dtype=self.dtype)
+
+        rows = []
+        offset = 0
+        n_in = self.n_features
+        for H in self.units:
+            o_ih = offset
+            o_hh = o_ih + 4 * H * n_in
+            o_b = o_hh + 4 * H * H
+            offset = o_b + 4 * H
+            rows.append((n_in, H, o_ih, o_hh, o_b))
+            n_in = H
+        self.layers = np.array(rows, dtype=np.int64).reshape(len(rows), 5)
+        o_w = offset
+        o_bias = o_w + self.n_outputs * n_in
+        offset = o_bias + self.n_outputs
+        self.head = np.array([n_in, self.n_outputs, o_w, o_bias], dtype=np.int64)
+        self.n_params = offset
+
+    # ------------------------------------------------------------------ params
+    def tensors(self, theta):
+        """Named views into ``theta`` (PyTorch names, no copies)."""
+        out = {}
+        for k, (n_in, H, o_ih, o_hh, o_b) in enumerate(self.layers.tolist()):
+            out[f"weight_ih_l{k}"] = theta[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in)
+            out[f"weight_hh_l{k}"] = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
+            out[f"bias_l{k}"] = theta[o_b : o_b + 4 * H]
+        n_in, K, o_w, o_bias = self.head.tolist()
+        out["head.weight"] = theta[o_w : o_w + K * n_in].reshape(K, n_in)
+        out["head.bias"] = theta[o_bias : o_bias + K]
+        return out
+
+    def init_params(self, rng, unit_forget_bias=True):
+        """Keras' initialisation: Glorot-uniform input and head weights,
+        orthogonal recurrent weights, zero biases (forget gate 1)."""
+        theta = np.zeros(self.n_params, dtype=self.dtype)
+        views = self.tensors(theta)
+        for k, (n_in, H, *_) in enumerate(self.layers.tolist()):
+            limit = np.sqrt(6.0 / (n_in + 4 * H))
+            views[f"weight_ih_l{k}"][...] = rng.uniform(-limit, limit, size=(4 * H, n_in))
+            q, r = np.linalg.qr(rng.standard_normal((4 * H, H)))
+            views[f"weight_hh_l{k}"][...] = q * np.sign(np.diag(r))
+            if unit_forget_bias:
+                views[f"bias_l{k}"][H : 2 * H] = 1.0
+        n_in, K = int(self.head[0]), int(self.head[1])
+        limit = np.sqrt(6.0 / (n_in + K))
+        views["head.weight"][...] = rng.uniform(-limit, limit, size=(K, n_in))
+        return theta
+
+    def state_dict(self, theta):
+        """Copies of the tensors under ``torch.nn.LSTM`` + ``nn.Linear`` names.
+
+        The one bias per gate is given as ``bias_ih_l{k}``; ``bias_hh_l{k}``
+        is all zeros, so that ``torch`` computes the same function.
+        """
+        out = {}
+        for name, view in self.tensors(theta).items():
+            if name.startswith("bias_l"):
+                k = name[len("bias_l") :]
+                out[f"bias_ih_l{k}"] = view.copy()
+                out[f"bias_hh_l{k}"] = np.zeros_like(view)
+            else:
+                out[name] = view.copy()
+        return out
+
+    def load_state_dict(self, state):
+        """Flat parameters from a state dict; PyTorch's two biases are added."""
+        theta = np.zeros(self.n_params, dtype=self.dtype)
+        views = self.tensors(theta)
+        expected = set(self.state_dict(theta))
+        given = {str(k) for k in state}
+        if given != expected:
+            missing = sorted(expected - given)
+            extra = sorted(given - expected)
+            raise ValueError(
+                f"state_dict does not fit this network: missing keys {missing}, "
+                f"unexpected keys {extra}."
+            )
+        for name, view in views.items():
+            if name.startswith("bias_l"):
+                k = name[len("bias_l") :]
+                parts = [state[f"bias_ih_l{k}"], state[f"bias_hh_l{k}"]]
+                value = sum(_as_numpy(p).astype(np.float64) for p in parts)
+            else:
+                value = _as_numpy(state[name])
+            if value.shape != view.shape:
+                raise ValueError(
+                    f"state_dict[{name!r}] has shape {value.shape}; expected {view.shape}."
+                )
+            view[...] = value
+        return theta
+
+    # ----------------------------------------------------------------- compute
+    def chunks(self, idx):
+        """Split a minibatch's rows into the fixed parts (see module docstring)."""
+        n_parts = N_CHUNKS if idx.size >= N_CHUNKS * MIN_CHUNK_ROWS else 1
+        return np.array_split(idx, n_parts)
+
+    def loss_grad(self, theta, X, Y, sw, idx, grads, pool=None, batch_weight=None):
+        """Weighted mean loss of the rows ``idx`` and its gradient.
+
+        The gradient of each part goes to a row of ``grads``
+        (shape ``(N_CHUNKS, n_params)``); :meth:`apply` sums them.
+        Returns ``(loss, n_parts)``.
+        """
+        parts = self.chunks(idx)
+        denom = float(idx.size) if batch_weight is None else float(batch_weight)
+        scale = 1.0 / denom
+
+        def run(p):
+            return cpu.network_loss_grad(
+                theta, grads[p], self.layers, self.head, X, Y, sw, parts[p],
+                self.loss_code, self.quantiles, scale,
+            )
+
+        if pool is not None and len(parts) > 1:
+            futures = [pool.submit(run, p) for p in range(1, len(parts))]
+            total = run(0) + sum(f.result() for f in futures)
+        else:
+            total = sum(run(p) for p in range(len(parts)))
+        return total / denom, len(parts)
+
+    def apply(self, theta, grads, n_parts, opt, learning_rate, beta_1, beta_2, epsilon,
+              momentum, clipnorm):
+        """Sum the parts' gradients, clip, step the optimizer. Returns the norm."""
+        opt.step += 1
+        b1 = beta_1 if opt.code == cpu.OPT_ADAM else momentum
+        return cpu.apply_gradients(
+            theta, grads[:n_parts], opt.code, opt.m, opt.v, float(learning_rate),
+            float(b1), float(beta_2), float(epsilon), opt.step,
+            -1.0 if clipnorm is None else float(clipnorm),
+        )
+
+    def forward(self, theta, X, n_threads=1):
+        """Outputs of the head (probabilities for classification) for 3-D ``X``."""
+        n = X.shape[0]
+        out = np.empty((n, self.n_outputs), dtype=self.dtype)
+        if n < PARALLEL_PREDICT_ROWS or n_threads <= 1:
+            cpu.network_forward(theta, self.layers, self.head, X, self.loss_code, out)
+            return out
+        bounds = np.linspace(0, n, n_threads + 1).astype(int)
+
+        def run(p):
+            lo, hi = bounds[p], bounds[p + 1]
+            cpu.network_forward(theta, self.layers, self.head, X[lo:hi], self.loss_code,
+                                out[lo:hi])
+
+        with blas_single_thread(), ThreadPoolExecutor(n_threads - 1) as pool:
+            futures = [pool.submit(run, p) for p in range(1, n_threads)]
+            run(0)
+            for f in futures:
+                f.result()
+        return out
+
+    def parameter_counts(self):
+        """``[(name, output_shape_tail, n_params)]`` per layer, for ``summary()``."""
+        rows = []
+        for k, (n_in, H, *_) in enumerate(self.layers.tolist()):
+            rows.append((f"lstm_{k}" if k else "lstm", "LSTM", H, 4 * (H * (n_in + H) + H)))
+        n_in, K = int(self.head[0]), int(self.head[1])
+        rows.append(("dense", "Dense", K, K * n_in + K))
+        return rows
+
+
+def _as_numpy(value):
+    if hasattr(value, "detach"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
