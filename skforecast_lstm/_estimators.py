@@ -249,10 +249,11 @@ class _BaseLSTM(BaseEstimator):
         if X_val is not None and self.best_validation_score_ is not None:
             self._theta = best_theta
         if diverged:
-            if not np.isfinite(self._theta).all():
-                raise FloatingPointError(
-                    f"The loss of {type(self).__name__} became NaN or infinite before any finite "
-                    "weights existed; lower learning_rate or scale X and y."
+            if self._optimizer.step == 0:
+                raise ValueError(
+                    f"The loss of {type(self).__name__} became NaN or infinite at the first "
+                    "gradient step, so no trained weights exist. Lower learning_rate, set "
+                    "clipnorm, or scale X and y (e.g. StandardScaler in a Pipeline)."
                 )
             warnings.warn(
                 f"Training of {type(self).__name__} diverged in epoch {self.n_iter_ + 1}: the "
@@ -269,14 +270,22 @@ class _BaseLSTM(BaseEstimator):
         order = order.astype(np.int64)
         batch = min(self.batch_size, n)
         total = 0.0
+        opt = self._optimizer
+        # a copy of the state before each step: a step that produces NaN/inf is undone
+        backup = [self._theta.copy(), opt.m.copy(), opt.v.copy()]
         for start in range(0, n, batch):
             idx = order[start : start + batch]
+            for saved, current in zip(backup, (self._theta, opt.m, opt.v)):
+                np.copyto(saved, current)
             loss, n_parts = self._network.loss_grad(self._theta, X3, Y, sw, idx, grads, pool)
             norm = self._network.apply(
-                self._theta, grads, n_parts, self._optimizer, self.learning_rate, self.beta_1,
+                self._theta, grads, n_parts, opt, self.learning_rate, self.beta_1,
                 self.beta_2, self.epsilon, self.momentum, self.clipnorm,
             )
             if not (np.isfinite(norm) and np.isfinite(loss)):
+                for saved, current in zip(backup, (self._theta, opt.m, opt.v)):
+                    np.copyto(current, saved)
+                opt.step -= 1
                 return total / max(start, 1), True
             total += loss * idx.size
         return total / n, False
@@ -467,7 +476,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(200, 8, 1))
     >>> y = X[:, -3, 0]                      # the value three steps back
-    >>> reg = LSTMRegressor(units=16, epochs=40, random_state=0).fit(X, y)
+    >>> reg = LSTMRegressor(units=16, epochs=40, learning_rate=0.01, random_state=0).fit(X, y)
     >>> reg.predict(X[:3]).shape
     (3,)
     >>> reg.score(X, y) > 0.8

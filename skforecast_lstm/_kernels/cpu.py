@@ -482,7 +482,9 @@ def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, s
     Returns
     -------
     norm : float
-        Global norm of the gradient before clipping (inf/nan if not finite).
+        Global norm of the gradient before clipping; inf or nan if the gradient
+        or the updated parameters are not finite (the caller then restores its
+        copy of the parameters: nothing is updated for a non-finite gradient).
     """
     n_chunks, P = grads.shape
     g = grads[0]
@@ -494,6 +496,8 @@ def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, s
     for p in range(P):
         sq += float(g[p]) * float(g[p])
     norm = np.sqrt(sq)
+    if not np.isfinite(norm):
+        return norm
     factor = 1.0
     if clipnorm > 0 and norm > clipnorm:
         factor = clipnorm / norm
@@ -508,4 +512,7 @@ def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, s
         for p in range(P):
             m[p] = beta_1 * m[p] - lr * g[p] * factor
             theta[p] += m[p]
+    for p in range(P):
+        if not np.isfinite(theta[p]):
+            return np.inf
     return norm
