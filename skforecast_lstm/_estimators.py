@@ -15,7 +15,13 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from ._network import LSTMNetwork, N_CHUNKS, Optimizer, blas_single_thread, effective_n_threads
-from ._validation import as_sequences, check_finite_2d, check_units, resolve_dtype
+from ._validation import (
+    as_sequences,
+    check_finite_2d,
+    check_units,
+    naming_errors,
+    resolve_dtype,
+)
 
 __all__ = ["LSTMRegressor", "LSTMClassifier"]
 
@@ -158,8 +164,10 @@ class _BaseLSTM(BaseEstimator):
         units = check_units(self.units)
         first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
         X3 = self._sequences(X, reset=first_pass)
-        Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype)
-        sw = _check_sample_weight(sample_weight, X3, dtype=dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
+            Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype)
+        with naming_errors("sample_weight"):
+            sw = _check_sample_weight(sample_weight, X3, dtype=dtype)
         sw = np.ascontiguousarray(sw, dtype=dtype)
         if not np.all(np.isfinite(sw)) or np.any(sw < 0):
             raise ValueError("sample_weight must be finite and non-negative.")
@@ -205,7 +213,7 @@ class _BaseLSTM(BaseEstimator):
         n_threads = effective_n_threads(self.n_jobs)
         grads = np.zeros((N_CHUNKS, self._network.n_params), dtype=dtype)
         pool = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
-        diverged = False
+        diverged = interrupted = False
         try:
             with blas_single_thread():
                 for _ in range(epochs):
@@ -243,11 +251,23 @@ class _BaseLSTM(BaseEstimator):
                         if self.verbose:
                             print(f"Stopped: no improvement for {self.n_iter_no_change} epochs.")
                         break
+        except KeyboardInterrupt:
+            # as scikit-learn's MLP: keep what was learnt so far, say so, return
+            interrupted = True
         finally:
             if pool is not None:
                 pool.shutdown()
         if X_val is not None and self.best_validation_score_ is not None:
             self._theta = best_theta
+        if interrupted:
+            warnings.warn(
+                f"Training of {type(self).__name__} was interrupted (KeyboardInterrupt) after "
+                f"{self.n_iter_} complete epochs; the model keeps the weights of its last "
+                "completed gradient step" + (" (best validation epoch)" if X_val is not None
+                                             else "") + " and can predict or train on.",
+                UserWarning,
+                stacklevel=3,
+            )
         if diverged:
             if self._optimizer.step == 0:
                 raise ValueError(
@@ -273,17 +293,26 @@ class _BaseLSTM(BaseEstimator):
         opt = self._optimizer
         # a copy of the state before each step: a step that produces NaN/inf is undone
         backup = [self._theta.copy(), opt.m.copy(), opt.v.copy()]
+        state = (self._theta, opt.m, opt.v)
         for start in range(0, n, batch):
             idx = order[start : start + batch]
-            for saved, current in zip(backup, (self._theta, opt.m, opt.v)):
+            for saved, current in zip(backup, state):
                 np.copyto(saved, current)
-            loss, n_parts = self._network.loss_grad(self._theta, X3, Y, sw, idx, grads, pool)
-            norm = self._network.apply(
-                self._theta, grads, n_parts, opt, self.learning_rate, self.beta_1,
-                self.beta_2, self.epsilon, self.momentum, self.clipnorm,
-            )
+            try:
+                loss, n_parts = self._network.loss_grad(self._theta, X3, Y, sw, idx, grads, pool)
+                norm = self._network.apply(
+                    self._theta, grads, n_parts, opt, self.learning_rate, self.beta_1,
+                    self.beta_2, self.epsilon, self.momentum, self.clipnorm,
+                )
+            except KeyboardInterrupt:
+                # kernels run to completion, so the state is one step or the other,
+                # unless the interrupted step made it non-finite
+                if not np.isfinite(self._theta).all():
+                    for saved, current in zip(backup, state):
+                        np.copyto(current, saved)
+                raise
             if not (np.isfinite(norm) and np.isfinite(loss)):
-                for saved, current in zip(backup, (self._theta, opt.m, opt.v)):
+                for saved, current in zip(backup, state):
                     np.copyto(current, saved)
                 opt.step -= 1
                 return total / max(start, 1), True
@@ -705,8 +734,9 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        y_arr = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True,
-                            input_name="y")
+        with naming_errors("y"):
+            y_arr = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True,
+                                input_name="y")
         if y_arr.ndim == 2 and y_arr.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected. Please change "
@@ -719,7 +749,8 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             raise ValueError(
                 f"X and y have inconsistent numbers of samples: X has {n}, y has {y.shape[0]}."
             )
-        check_classification_targets(y)
+        with naming_errors("y"):
+            check_classification_targets(y)
         if first_pass:
             if classes is not None:
                 self.classes_ = np.unique(np.asarray(classes))

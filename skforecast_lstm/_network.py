@@ -38,20 +38,33 @@ PARALLEL_PREDICT_ROWS = 256
 
 
 def effective_n_threads(n_jobs):
-    """Number of threads a fit may use.
+    """Number of threads a fit or predict may use.
 
-    ``None`` means all cores unless a parent (joblib's workers set
-    ``OMP_NUM_THREADS``) asked for fewer; negative values count back from the
-    number of cores as in joblib.
+    ``None`` means all cores (at most ``N_CHUNKS``), unless this process is a
+    worker of a parallel scikit-learn/joblib job: then the threads joblib
+    allows per worker (``OMP_NUM_THREADS`` in process workers, one thread in
+    thread workers), so that ``GridSearchCV(n_jobs=2)`` does not run 2 x 2
+    threads on 2 cores. Negative values count back from the number of cores,
+    as in joblib.
     """
     n_cpus = os.cpu_count() or 1
     if n_jobs is None:
         limit = os.environ.get("OMP_NUM_THREADS", "")
-        n = int(limit) if limit.isdigit() and int(limit) > 0 else n_cpus
+        n = int(limit) if limit.isdigit() and int(limit) > 0 else None
+        if n is None:
+            n = 1 if _inside_joblib_worker() else n_cpus
         return max(1, min(n, n_cpus, N_CHUNKS))
     if n_jobs < 0:
         n_jobs = max(1, n_cpus + 1 + n_jobs)
     return max(1, min(n_jobs, N_CHUNKS))
+
+
+def _inside_joblib_worker():
+    # joblib runs tasks under a nested backend whose nesting level is >= 1
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    return getattr(backend, "nesting_level", 0) >= 1
 
 
 _blas_lock = threading.Lock()

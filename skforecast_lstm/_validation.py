@@ -5,11 +5,13 @@ dtype; everything else is refused here with a message that names the argument.
 """
 
 import numbers
+import re
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
-__all__ = ["resolve_dtype", "check_units", "as_sequences", "check_finite_2d"]
+__all__ = ["resolve_dtype", "check_units", "as_sequences", "check_finite_2d", "naming_errors"]
 
 
 def resolve_dtype(dtype):
@@ -62,6 +64,27 @@ def as_sequences(estimator, X, *, reset, dtype, n_features=None):
     its last axis, and the number of time steps may differ between fit and
     predict.
     """
+    # values beyond float32's range become inf on conversion, which the finite
+    # check then reports by name; numpy's own overflow warning would only add noise
+    with np.errstate(over="ignore", invalid="ignore"), naming_errors("X"):
+        return _as_sequences(estimator, X, reset=reset, dtype=dtype, n_features=n_features)
+
+
+@contextmanager
+def naming_errors(argument):
+    """Prefix ValueError/TypeError messages that do not name ``argument`` with it."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if type(exc) in (ValueError, TypeError) and not re.search(
+            rf"\b{argument}\b", message
+        ):
+            raise type(exc)(f"Invalid {argument}: {message}") from exc
+        raise
+
+
+def _as_sequences(estimator, X, *, reset, dtype, n_features=None):
     ndim = _ndim(X)
     if ndim == 3:
         X3 = check_array(X, allow_nd=True, dtype=dtype, ensure_all_finite=True,
@@ -127,5 +150,6 @@ def _feature_mismatch(estimator, shape, ndim):
 
 def check_finite_2d(y, name, dtype):
     """Numeric targets as a float array, refusing NaN/inf with the argument's name."""
-    return check_array(y, ensure_2d=False, dtype=dtype, ensure_all_finite=True,
-                       input_name=name)
+    with np.errstate(over="ignore", invalid="ignore"), naming_errors(name):
+        return check_array(y, ensure_2d=False, dtype=dtype, ensure_all_finite=True,
+                           input_name=name)
