@@ -101,7 +101,7 @@ def backtest(forecaster, y, initial_train_size, steps=None, refit=True, exog=Non
     >>> y = pd.Series(np.sin(2 * np.pi * t / 12), index=pd.RangeIndex(96))
     >>> model = LSTMForecaster(12, 6, LSTMRegressor(units=8, epochs=5), random_state=0)
     >>> scores, pred = backtest(model, y, initial_train_size=72, refit=False)
-    >>> list(scores.columns), len(pred), pred["fold"].max()
+    >>> list(scores.columns), len(pred), int(pred["fold"].max())
     (['mae', 'rmse', 'mape'], 24, 3)
     """
     functions = _metric_functions(metrics)

@@ -24,7 +24,7 @@ __all__ = ["LSTMForecaster", "backtest", "make_windows"]
 
 # Above this many input values (windows x lags x features), training streams
 # batches through ``partial_fit`` instead of materialising every window.
-MAX_MATERIALISED_VALUES = 2**22
+MAX_MATERIALISED_VALUES = 2**20
 STRATEGIES = ("multi-output", "recursive")
 
 
