@@ -7,5 +7,13 @@ arrays; no deep-learning framework is needed.
 __version__ = "0.1.0.dev0"
 
 from ._estimators import LSTMClassifier, LSTMRegressor
+from .forecasting import LSTMForecaster, backtest, make_windows
 
-__all__ = ["LSTMRegressor", "LSTMClassifier", "__version__"]
+__all__ = [
+    "LSTMRegressor",
+    "LSTMClassifier",
+    "LSTMForecaster",
+    "backtest",
+    "make_windows",
+    "__version__",
+]

@@ -1,0 +1,173 @@
+"""Sliding windows over series, as strided views; the forecaster's per-batch encoding.
+
+:func:`make_windows` never copies a window: ``X`` and ``Y`` are read-only
+views into one array the size of the series, so a long series costs memory
+proportional to its length, not to ``lags`` times its length. The forecaster
+copies and encodes only the rows of one batch at a time (:func:`encode_inputs`,
+:func:`encode_targets`).
+"""
+
+from numbers import Integral
+
+import numpy as np
+
+__all__ = ["make_windows", "encode_inputs", "encode_targets", "check_positive_int"]
+
+
+def check_positive_int(value, name):
+    """``value`` as an int >= 1, or a ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    return int(value)
+
+
+def _as_float_array(values, name, ndim):
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must hold numbers; could not convert it: {exc}") from None
+    if arr.ndim not in ndim:
+        raise ValueError(f"{name} must be {' or '.join(f'{d}-D' for d in ndim)}; got {arr.ndim}-D.")
+    return arr
+
+
+def make_windows(y, lags, steps, exog=None):
+    """Input windows and multi-step targets of one series, as strided views.
+
+    Window ``i`` ends at time ``t = i + lags - 1``: ``X[i, :, 0]`` holds
+    ``y[t - lags + 1 : t + 1]`` and ``Y[i]`` holds ``y[t + 1 : t + steps + 1]``.
+    Exogenous values are read ``steps`` ahead of ``y``: ``X[i, j, 1:]`` is
+    ``exog[t - lags + 1 + j + steps]``, so the last ``steps`` positions of a
+    window carry the exogenous values of the forecast horizon (all of them
+    when ``lags >= steps``).
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        The series (a pandas Series is read by position).
+    lags : int
+        Length of the input windows.
+    steps : int
+        Number of future values per target row.
+    exog : array-like of shape (n,) or (n, n_exog), default=None
+        Exogenous variables aligned with ``y``.
+
+    Returns
+    -------
+    X : ndarray of shape (n - lags - steps + 1, lags, 1 + n_exog)
+        Read-only view; ``np.ascontiguousarray(X)`` makes a copy.
+    Y : ndarray of shape (n - lags - steps + 1, steps)
+        Read-only view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skforecast_lstm import make_windows
+    >>> X, Y = make_windows(np.arange(10.0), lags=3, steps=2)
+    >>> X.shape, Y.shape
+    ((6, 3, 1), (6, 2))
+    >>> X[0, :, 0], Y[0]
+    (array([0., 1., 2.]), array([3., 4.]))
+    >>> np.shares_memory(X, Y)
+    True
+    """
+    lags = check_positive_int(lags, "lags")
+    steps = check_positive_int(steps, "steps")
+    y = _as_float_array(y, "y", (1,))
+    n = y.shape[0]
+    if n < lags + steps:
+        raise ValueError(
+            f"y has {n} values; windows of lags={lags} inputs and steps={steps} targets "
+            f"need at least lags + steps = {lags + steps}."
+        )
+    if exog is None:
+        n_exog = 0
+    else:
+        exog = _as_float_array(exog, "exog", (1, 2)).reshape(len(exog), -1)
+        if exog.shape[0] != n:
+            raise ValueError(
+                f"exog has {exog.shape[0]} rows but y has {n} values; they must be aligned."
+            )
+        n_exog = exog.shape[1]
+    # One array of the size of the series: y, then exog shifted by `steps`.
+    table = np.empty((n, 1 + n_exog), dtype=np.float64)
+    table[:, 0] = y
+    if n_exog:
+        table[: n - steps, 1:] = exog[steps:]
+        table[n - steps :, 1:] = np.nan  # never inside a window
+    X = np.lib.stride_tricks.sliding_window_view(table[: n - steps], lags, axis=0)
+    X = X.transpose(0, 2, 1)
+    Y = np.lib.stride_tricks.sliding_window_view(table[lags:, 0], steps)
+    return X, Y
+
+
+def encode_inputs(raw, series, n_series, steps, normalize, dtype):
+    """Network inputs from raw windows (a copy of the batch's rows only).
+
+    Parameters
+    ----------
+    raw : ndarray of shape (m, lags, 1 + n_exog)
+        Windows of scaled values and shifted exog, as :func:`make_windows`.
+    series : ndarray of int, shape (m,)
+        Series of each row; one-hot columns are appended when ``n_series > 1``.
+    n_series : int
+    steps : int
+        Exogenous values before the last ``steps`` positions (the past) are
+        zeroed: the network reads exog of the horizon only.
+    normalize : bool or ndarray of bool, shape (m,)
+        Subtract each window's mean from its values (per row when an array).
+    dtype : numpy dtype
+
+    Returns
+    -------
+    X : ndarray of shape (m, lags, 1 + n_exog + (n_series if n_series > 1 else 0))
+    location : ndarray of shape (m,)
+        The subtracted means (zeros without ``normalize``).
+    """
+    m, lags, width = raw.shape
+    n_onehot = n_series if n_series > 1 else 0
+    X = np.zeros((m, lags, width + n_onehot), dtype=dtype)
+    location = np.where(normalize, raw[:, :, 0].mean(axis=1), 0.0)
+    X[:, :, 0] = raw[:, :, 0] - location[:, None]
+    if width > 1:
+        past = max(lags - steps, 0)
+        X[:, past:, 1:width] = raw[:, past:, 1:]
+    if n_onehot:
+        X[np.arange(m), :, width + np.asarray(series)] = 1.0
+    return X, location
+
+
+def encode_targets(raw, location, cumulative, dtype):
+    """Network targets from raw target rows.
+
+    Parameters
+    ----------
+    raw : ndarray of shape (m, steps)
+        Future scaled values.
+    location : ndarray of shape (m,)
+        As returned by :func:`encode_inputs`.
+    cumulative : ndarray of bool, shape (m,)
+        Rows of differenced series: their targets are the running sum over the
+        horizon (the change of level since the window's end), so that any
+        quantile of a target maps to a quantile of the level.
+    dtype : numpy dtype
+
+    Returns
+    -------
+    ndarray of shape (m, steps)
+    """
+    horizon = np.arange(1, raw.shape[1] + 1)
+    summed = np.cumsum(raw, axis=1) - location[:, None] * horizon
+    plain = raw - location[:, None]
+    return np.where(np.asarray(cumulative)[:, None], summed, plain).astype(dtype)
+
+
+def decode_outputs(out, location, cumulative):
+    """Inverse of :func:`encode_targets` on predictions of any trailing shape."""
+    extra = (1,) * (out.ndim - 2)
+    loc = location.reshape(-1, 1, *extra)
+    horizon = np.arange(1, out.shape[1] + 1, dtype=np.float64).reshape(1, -1, *extra)
+    cum = np.asarray(cumulative).reshape(-1, 1, *extra)
+    return np.where(cum, out + loc * horizon, out + loc)

@@ -1,0 +1,227 @@
+"""LSTMForecaster: index types, exog, many series, strategies, reproducibility."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from skforecast_lstm import LSTMForecaster, LSTMRegressor
+
+TINY = dict(units=8, epochs=8, batch_size=32, learning_rate=0.01)
+
+
+def tiny(lags=12, steps=4, **kwargs):
+    return LSTMForecaster(lags, steps, LSTMRegressor(**TINY), random_state=0, **kwargs)
+
+
+def seasonal(n=120, index=None, seed=0, trend=0.05):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = 10 + trend * t + np.sin(2 * np.pi * t / 12) + 0.1 * rng.normal(size=n)
+    if index is None:
+        index = pd.date_range("2000-01-01", periods=n, freq="MS")
+    return pd.Series(values, index=index, name="sales")
+
+
+@pytest.mark.parametrize(
+    "index, expected_first",
+    [
+        (pd.date_range("2000-01-01", periods=120, freq="MS"), pd.Timestamp("2010-01-01")),
+        (pd.period_range("2000-01", periods=120, freq="M"), pd.Period("2010-01", freq="M")),
+        (pd.RangeIndex(0, 240, 2), 240),
+        (pd.date_range("2000-01-03", periods=120, freq="D"), pd.Timestamp("2000-05-02")),
+    ],
+)
+def test_predict_index_continues_input_index(index, expected_first):
+    """The forecast's index is the next `steps` labels, in the input's index type."""
+    y = seasonal(index=index)
+    pred = tiny().fit(y).predict()
+    assert isinstance(pred, pd.Series) and pred.name == "pred" and len(pred) == 4
+    assert type(pred.index) is type(index)
+    assert pred.index[0] == expected_first
+    if isinstance(index, pd.DatetimeIndex):
+        assert pred.index.freq == index.freq
+    assert np.isfinite(pred).all()
+
+
+def test_datetime_index_without_freq_is_inferred():
+    """A regular DatetimeIndex whose freq attribute is unset still works."""
+    y = seasonal()
+    y.index = pd.DatetimeIndex(list(y.index))
+    assert y.index.freq is None
+    pred = tiny().fit(y).predict(2)
+    assert pred.index[0] == pd.Timestamp("2010-01-01")
+
+
+@pytest.mark.parametrize(
+    "index, error, match",
+    [
+        (pd.Index([f"t{i}" for i in range(120)]), TypeError, "DatetimeIndex or PeriodIndex"),
+        (pd.DatetimeIndex(pd.to_datetime(np.sort(np.random.default_rng(0).integers(
+            0, 10**9, 120)) * 10**9)), ValueError, "without a frequency"),
+    ],
+)
+def test_bad_index_is_a_clear_error(index, error, match):
+    y = seasonal(index=index)
+    with pytest.raises(error, match=match):
+        tiny().fit(y)
+
+
+def test_bad_inputs_name_the_argument():
+    y = seasonal()
+    with pytest.raises(TypeError, match="y must be a pandas Series"):
+        tiny().fit(y.to_numpy())
+    with pytest.raises(ValueError, match="missing or infinite"):
+        tiny().fit(y.where(y.index != y.index[5]))
+    with pytest.raises(ValueError, match="lags must be a positive int"):
+        LSTMForecaster(0, 3).fit(y)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        LSTMForecaster(12, 3, strategy="direct").fit(y)
+    with pytest.raises(ValueError, match="need at least"):
+        tiny(lags=60, steps=60).fit(y)
+    model = tiny().fit(y)
+    with pytest.raises(ValueError, match="more than the horizon"):
+        model.predict(10)
+    with pytest.raises(ValueError, match="exog was given"):
+        model.predict(exog=pd.Series(np.ones(4)))
+
+
+def exog_frame(index, seed=1):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"promo": rng.integers(0, 2, len(index)).astype(float)}, index=index)
+
+
+def test_exog_is_used_and_checked():
+    """Future exog is required, and its index must be the forecast dates."""
+    index = pd.date_range("2000-01-01", periods=144, freq="MS")
+    exog = exog_frame(index)
+    y = seasonal(144) + 3 * exog["promo"]
+    train, future = slice(0, 132), slice(132, 144)
+    model = tiny(lags=12, steps=12).fit(y.iloc[train], exog=exog.iloc[train])
+    pred = model.predict(exog=exog.iloc[future])
+    assert pred.index.equals(index[future])
+    flipped = model.predict(exog=1 - exog.iloc[future])
+    assert not np.allclose(pred, flipped)
+    with pytest.raises(ValueError, match="pass their future values"):
+        model.predict()
+    with pytest.raises(ValueError, match=r"expected index 2011-01-01 00:00:00 to 2011-12-01"):
+        model.predict(exog=exog.iloc[131:143])
+    with pytest.raises(ValueError, match="must cover"):
+        model.predict(exog=exog.iloc[132:138])
+    with pytest.raises(ValueError, match="lacks the columns"):
+        model.predict(exog=exog.iloc[future].rename(columns={"promo": "price"}))
+
+
+def test_exog_misaligned_in_fit_prints_both_ranges():
+    y = seasonal()
+    shifted = exog_frame(y.index.shift(1))
+    with pytest.raises(ValueError, match=r"2000-01-01 00:00:00 to 2009-12-01.*2000-02-01"):
+        tiny().fit(y, exog=shifted)
+    with pytest.raises(ValueError, match="same index as y"):
+        tiny().fit(y, exog=exog_frame(pd.date_range("2000-01-01", periods=130, freq="MS")))
+    with pytest.raises(ValueError, match="lags must be >= steps"):
+        tiny(lags=4, steps=6).fit(y, exog=exog_frame(y.index))
+
+
+def test_many_series_one_global_model():
+    """A DataFrame is one model over all columns; predict returns one column each."""
+    index = pd.period_range("2000-01", periods=100, freq="M")
+    y = pd.DataFrame({"a": seasonal(100, index, 0).to_numpy(),
+                      "b": 50 + 5 * seasonal(100, index, 1, trend=0).to_numpy()}, index=index)
+    model = tiny().fit(y)
+    pred = model.predict()
+    assert list(pred.columns) == ["a", "b"] and len(pred) == 4
+    assert pred.index[0] == pd.Period("2008-05", freq="M")
+    assert pred["b"].mean() > 3 * pred["a"].mean()  # each series keeps its own scale
+    # the one-hot identity reaches the network: 1 value + 2 series columns per step
+    assert model.estimator_.n_features_in_ == 3
+    intervals = model.predict_interval(alpha=0.2)
+    assert list(intervals.columns) == ["series", "pred", "lower", "upper"]
+    assert (intervals["lower"] <= intervals["upper"]).all()
+
+
+def test_recursive_strategy_forecasts_any_horizon():
+    y = seasonal()
+    model = tiny(steps=3, strategy="recursive").fit(y)
+    assert model.estimator_.n_outputs_ == 1
+    pred = model.predict(10)
+    assert len(pred) == 10 and np.isfinite(pred).all()
+    assert np.allclose(pred.iloc[:3], model.predict(3))
+
+
+def test_differencing_round_trip_on_a_line():
+    """A straight line, differenced then undone, is forecast as the line."""
+    y = pd.Series(5.0 + 2.0 * np.arange(80), index=pd.RangeIndex(80))
+    model = tiny(differentiation=1).fit(y)
+    assert model.differentiation_.tolist() == [1]
+    np.testing.assert_allclose(model.predict(), 5.0 + 2.0 * np.arange(80, 84), rtol=1e-4)
+
+
+def test_auto_preprocessing_choices():
+    """'auto' differences a trend and takes the log of a growing multiplicative season."""
+    t = np.arange(144)
+    index = pd.date_range("2000-01-01", periods=144, freq="MS")
+    growing = pd.Series(np.exp(0.02 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)), index=index)
+    stationary = pd.Series(np.sin(2 * np.pi * t / 12), index=index)
+    model = tiny().fit(pd.DataFrame({"growing": growing, "stationary": stationary}))
+    assert model.log_.tolist() == [True, False]
+    assert model.differentiation_.tolist() == [1, 0]
+
+
+def test_last_window_starts_the_forecast_elsewhere():
+    y = seasonal()
+    model = tiny().fit(y.iloc[:100])
+    pred = model.predict(last_window=y)
+    assert pred.index[0] == pd.Timestamp("2010-01-01")
+    with pytest.raises(ValueError, match="last_window has 5 rows"):
+        model.predict(last_window=y.iloc[:5])
+    with pytest.raises(TypeError, match="last_window must be a Series"):
+        model.predict(last_window=y.to_frame())
+
+
+def test_inputs_are_not_modified():
+    index = pd.date_range("2000-01-01", periods=120, freq="MS")
+    y, exog = seasonal(120), exog_frame(index)
+    y_copy, exog_copy = y.copy(), exog.copy()
+    model = tiny().fit(y, exog=exog)
+    model.predict(exog=exog_frame(pd.date_range("2010-01-01", periods=4, freq="MS")))
+    model.predict_interval(last_window=y, alpha=0.3,
+                           exog=exog_frame(pd.date_range("2010-01-01", periods=4, freq="MS")))
+    pd.testing.assert_series_equal(y, y_copy)
+    pd.testing.assert_frame_equal(exog, exog_copy)
+    assert y.index.freq == y_copy.index.freq
+
+
+def test_same_random_state_same_forecast():
+    y = seasonal()
+    first = tiny().fit(y).predict_interval(alpha=0.2)
+    second = tiny().fit(y).predict_interval(alpha=0.2)
+    pd.testing.assert_frame_equal(first, second)
+    other = LSTMForecaster(12, 4, LSTMRegressor(**TINY), random_state=1).fit(y).predict()
+    assert not np.allclose(first["pred"], other)
+
+
+def test_sklearn_params_clone_and_nested():
+    model = LSTMForecaster(12, 4, LSTMRegressor(units=8))
+    params = model.get_params()
+    assert params["estimator__units"] == 8 and params["lags"] == 12
+    model.set_params(estimator__units=16, steps=6)
+    copy = clone(model)
+    assert copy.estimator.units == 16 and copy.steps == 6 and copy.estimator is not model.estimator
+    assert "estimator_" not in vars(copy)
+
+
+def test_default_estimator_and_quantiles():
+    """quantiles trains a pinball-loss network; predict gives its median."""
+    y = seasonal()
+    model = LSTMForecaster(12, 4, LSTMRegressor(**TINY), quantiles=[0.1, 0.5, 0.9],
+                           random_state=0).fit(y)
+    assert model.estimator_.quantiles_.tolist() == [0.1, 0.5, 0.9]
+    band = model.predict_interval(alpha=0.2)
+    assert (band["lower"] <= band["upper"]).all()
+    np.testing.assert_allclose(band["pred"], model.predict())
+    with pytest.raises(ValueError, match="needs the quantiles 0.05"):
+        model.predict_interval(alpha=0.1)
+    with pytest.raises(ValueError, match="strategy='multi-output'"):
+        LSTMForecaster(12, 4, strategy="recursive", quantiles=[0.1, 0.9]).fit(y)
+    assert LSTMForecaster(12, 4).get_params()["estimator"] is None

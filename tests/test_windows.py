@@ -1,0 +1,83 @@
+"""make_windows: values, views, memory; the preprocessing helpers."""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+from skforecast_lstm import LSTMRegressor, make_windows
+from skforecast_lstm._preprocessing import SeriesTransform, kpss_statistic, wants_log
+
+
+def test_windows_values_and_exog_shift():
+    y = np.arange(10.0)
+    exog = 100 + np.arange(10.0)
+    X, Y = make_windows(y, lags=4, steps=2, exog=exog)
+    assert X.shape == (5, 4, 2) and Y.shape == (5, 2)
+    np.testing.assert_array_equal(X[1, :, 0], [1, 2, 3, 4])
+    np.testing.assert_array_equal(Y[1], [5, 6])
+    # exog is read `steps` ahead: the last two positions carry the horizon's values
+    np.testing.assert_array_equal(X[1, :, 1], [103, 104, 105, 106])
+    assert not X.flags.writeable
+
+
+def test_windows_are_views_memory_grows_with_series_not_lags():
+    """Windows of 1,000,000 points cost about one copy of the series."""
+    y = np.random.default_rng(0).normal(size=1_000_000)
+    tracemalloc.start()
+    X, Y = make_windows(y, lags=48, steps=12)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert X.shape == (1_000_000 - 59, 48, 1)
+    assert peak < 2 * y.nbytes  # a materialised X would be 48 times y
+    assert np.shares_memory(X, Y)
+
+
+def test_windows_feed_the_plain_estimator():
+    y = np.sin(np.arange(200) * 2 * np.pi / 12)
+    X, Y = make_windows(y, lags=12, steps=3)
+    model = LSTMRegressor(units=8, epochs=30, learning_rate=0.01, random_state=0).fit(X, Y)
+    assert model.predict(X[-2:]).shape == (2, 3)
+    assert model.score(X, Y) > 0.8
+
+
+def test_windows_errors():
+    with pytest.raises(ValueError, match="lags must be a positive int"):
+        make_windows(np.arange(10.0), 0, 1)
+    with pytest.raises(ValueError, match="at least lags \\+ steps = 12"):
+        make_windows(np.arange(10.0), 10, 2)
+    with pytest.raises(ValueError, match="exog has 9 rows"):
+        make_windows(np.arange(10.0), 3, 2, exog=np.ones(9))
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        make_windows(np.ones((10, 2)), 3, 2)
+
+
+def test_kpss_matches_statsmodels():
+    stattools = pytest.importorskip("statsmodels.tsa.stattools")
+    rng = np.random.default_rng(0)
+    for x in (rng.normal(size=300), np.cumsum(rng.normal(size=200)), np.sin(np.arange(150.0))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = stattools.kpss(x, regression="c", nlags="legacy", result_object=True)
+        assert kpss_statistic(x) == pytest.approx(expected.statistic, rel=1e-10)
+
+
+def test_wants_log_only_for_growing_amplitude():
+    t = np.arange(240)
+    season = np.sin(2 * np.pi * t / 12)
+    assert wants_log(np.exp(0.01 * t) * (1 + 0.3 * season), 24)
+    assert not wants_log(100 + 0.5 * t + 3 * season, 24)      # additive
+    assert not wants_log(season, 24)                          # not positive
+
+
+def test_series_transform_round_trip():
+    rng = np.random.default_rng(0)
+    y = np.exp(np.cumsum(rng.normal(0.01, 0.05, size=(100, 2)), axis=0))
+    transform = SeriesTransform("log", 1, 12).fit(y)
+    z = transform.to_level(y)
+    u = transform.transform_level(z)
+    # the network's cumulative target form of the last 5 steps from origin 94
+    path = np.cumsum(u[95:100], axis=0).T[:, :, None][:, :, 0]
+    levels = transform.path_to_level(path, np.array([0, 1]), z[94])
+    np.testing.assert_allclose(transform.from_level(levels.T), y[95:100])
