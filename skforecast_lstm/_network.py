@@ -21,7 +21,9 @@ import numpy as np
 
 from ._kernels import cpu
 
-__all__ = ["LSTMNetwork", "Optimizer", "effective_n_threads", "blas_single_thread"]
+__all__ = [
+    "LSTMNetwork", "Optimizer", "effective_n_threads", "blas_single_thread", "thread_budget",
+]
 
 LOSSES = {
     "mse": cpu.LOSS_MSE,
@@ -37,17 +39,39 @@ MIN_CHUNK_ROWS = 8
 PARALLEL_PREDICT_ROWS = 256
 
 
+_budget = threading.local()
+
+
+@contextmanager
+def thread_budget(n_threads):
+    """Cap the threads of fits and predicts with ``n_jobs=None`` in this thread.
+
+    Process-wide limits (``OMP_NUM_THREADS``, set by joblib's loky workers and
+    dask's nannies) cannot tell apart several tasks that share one process as
+    threads; this per-thread cap can. Results do not depend on it.
+    """
+    previous = getattr(_budget, "n_threads", None)
+    _budget.n_threads = n_threads
+    try:
+        yield
+    finally:
+        _budget.n_threads = previous
+
+
 def effective_n_threads(n_jobs):
     """Number of threads a fit may use.
 
     ``None`` means all cores unless a parent (joblib's workers set
-    ``OMP_NUM_THREADS``) asked for fewer; negative values count back from the
-    number of cores as in joblib.
+    ``OMP_NUM_THREADS``) or :func:`thread_budget` asked for fewer; negative
+    values count back from the number of cores as in joblib.
     """
     n_cpus = os.cpu_count() or 1
     if n_jobs is None:
         limit = os.environ.get("OMP_NUM_THREADS", "")
         n = int(limit) if limit.isdigit() and int(limit) > 0 else n_cpus
+        cap = getattr(_budget, "n_threads", None)
+        if cap is not None:
+            n = min(n, cap)
         return max(1, min(n, n_cpus, N_CHUNKS))
     if n_jobs < 0:
         n_jobs = max(1, n_cpus + 1 + n_jobs)
