@@ -27,9 +27,12 @@ N_LAGS = 6
 @pytest.fixture(scope="module")
 def client():
     warm_up()  # fills the on-disk cache if this process is the first to compile
+    # The scheduler starts an HTTP server even without a dashboard, by default on port
+    # 8787; on a shared machine that port may be taken, and distributed then warns
+    # (an error here). A free port on the loopback interface avoids both.
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, worker_dashboard_address=None,
+        dashboard_address="127.0.0.1:0", worker_dashboard_address=None,
     )
     with cluster, distributed.Client(cluster) as dask_client:
         yield dask_client
