@@ -1,10 +1,13 @@
 """Walk-forward evaluation of a forecaster, and the forecast-error metrics."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+
+from .parallel import parallel_map
 
 __all__ = ["backtest", "METRICS"]
 
@@ -53,8 +56,27 @@ def _fold_frame(pred, name, was_frame):
     return pd.concat(frames)
 
 
+def _run_group(group, forecaster, y, exog, alpha, was_frame):
+    """Fit once, then forecast each fold of ``group``: one task of a backtest."""
+    fit_origin, folds = group
+    past_exog = None if exog is None else exog.iloc[:fit_origin]
+    model = clone(forecaster).fit(y.iloc[:fit_origin], exog=past_exog)
+    frames = []
+    for fold, origin, horizon in folds:
+        future_exog = None if exog is None else exog.iloc[origin : origin + horizon]
+        if alpha is None:
+            pred = model.predict(horizon, exog=future_exog, last_window=y.iloc[:origin])
+        else:
+            pred = model.predict_interval(horizon, exog=future_exog,
+                                          last_window=y.iloc[:origin], alpha=alpha)
+        frame = _fold_frame(pred, y.name if not was_frame else None, was_frame)
+        frame["fold"] = fold
+        frames.append(frame)
+    return frames
+
+
 def backtest(forecaster, y, initial_train_size, steps=None, refit=True, exog=None,
-             metrics=("mae", "rmse", "mape"), alpha=None):
+             metrics=("mae", "rmse", "mape"), alpha=None, n_jobs=None):
     """Walk-forward evaluation: forecast, move on by ``steps``, forecast again.
 
     The first fold trains on the first ``initial_train_size`` rows and
@@ -83,6 +105,12 @@ def backtest(forecaster, y, initial_train_size, steps=None, refit=True, exog=Non
         When given, folds use ``predict_interval(alpha=alpha)`` and the
         metrics add ``coverage`` (the fraction of values inside the
         intervals) and ``width`` (their mean width).
+    n_jobs : int, default=None
+        Refits run in parallel, each with the folds it forecasts, on the
+        active joblib backend (loky, threading or Dask, see
+        :func:`skforecast_lstm.parallel.parallel_map`). ``None``: the
+        backend's choice (1 outside ``joblib.parallel_config``). Results are
+        the same for any ``n_jobs``.
 
     Returns
     -------
@@ -129,23 +157,16 @@ def backtest(forecaster, y, initial_train_size, steps=None, refit=True, exog=Non
         raise ValueError(f"exog has {len(exog)} rows and y {n}; give exog on the index of y.")
 
     was_frame = isinstance(y, pd.DataFrame)
-    folds = []
-    model = None
+    # a group is one training (at its first fold's origin) and the folds it forecasts
+    groups = []
     for fold, origin in enumerate(range(initial_train_size, n, steps)):
-        horizon = min(steps, n - origin)
-        past_exog = None if exog is None else exog.iloc[:origin]
-        if model is None or (every and fold % every == 0):
-            model = clone(forecaster).fit(y.iloc[:origin], exog=past_exog)
-        future_exog = None if exog is None else exog.iloc[origin : origin + horizon]
-        if alpha is None:
-            pred = model.predict(horizon, exog=future_exog, last_window=y.iloc[:origin])
-        else:
-            pred = model.predict_interval(horizon, exog=future_exog,
-                                          last_window=y.iloc[:origin], alpha=alpha)
-        frame = _fold_frame(pred, y.name if not was_frame else None, was_frame)
-        frame["fold"] = fold
-        folds.append(frame)
-    predictions = pd.concat(folds)
+        if not groups or (every and fold % every == 0):
+            groups.append((origin, []))
+        groups[-1][1].append((fold, origin, min(steps, n - origin)))
+    task = partial(_run_group, forecaster=forecaster, y=y, exog=exog, alpha=alpha,
+                   was_frame=was_frame)
+    results = parallel_map(task, groups, n_jobs=n_jobs)
+    predictions = pd.concat([frame for frames in results for frame in frames])
 
     names = list(y.columns) if was_frame else [y.name if y.name is not None else "y"]
     rows = {}

@@ -21,7 +21,9 @@ import numpy as np
 
 from ._kernels import cpu
 
-__all__ = ["LSTMNetwork", "Optimizer", "effective_n_threads", "blas_single_thread"]
+__all__ = [
+    "LSTMNetwork", "Optimizer", "effective_n_threads", "blas_single_thread", "thread_budget",
+]
 
 LOSSES = {
     "mse": cpu.LOSS_MSE,
@@ -37,6 +39,25 @@ MIN_CHUNK_ROWS = 8
 PARALLEL_PREDICT_ROWS = 256
 
 
+_budget = threading.local()
+
+
+@contextmanager
+def thread_budget(n_threads):
+    """Cap the threads of fits and predicts with ``n_jobs=None`` in this thread.
+
+    Process-wide limits (``OMP_NUM_THREADS``, set by joblib's loky workers and
+    dask's nannies) cannot tell apart several tasks that share one process as
+    threads; this per-thread cap can. Results do not depend on it.
+    """
+    previous = getattr(_budget, "n_threads", None)
+    _budget.n_threads = n_threads
+    try:
+        yield
+    finally:
+        _budget.n_threads = previous
+
+
 def effective_n_threads(n_jobs):
     """Number of threads a fit or predict may use.
 
@@ -44,8 +65,8 @@ def effective_n_threads(n_jobs):
     worker of a parallel scikit-learn/joblib job: then the threads joblib
     allows per worker (``OMP_NUM_THREADS`` in process workers, one thread in
     thread workers), so that ``GridSearchCV(n_jobs=2)`` does not run 2 x 2
-    threads on 2 cores. Negative values count back from the number of cores,
-    as in joblib.
+    threads on 2 cores; :func:`thread_budget` can lower it further.
+    Negative values count back from the number of cores, as in joblib.
     """
     n_cpus = os.cpu_count() or 1
     if n_jobs is None:
@@ -53,6 +74,9 @@ def effective_n_threads(n_jobs):
         n = int(limit) if limit.isdigit() and int(limit) > 0 else None
         if n is None:
             n = 1 if _inside_joblib_worker() else n_cpus
+        cap = getattr(_budget, "n_threads", None)
+        if cap is not None:
+            n = min(n, cap)
         return max(1, min(n, n_cpus, N_CHUNKS))
     if n_jobs < 0:
         n_jobs = max(1, n_cpus + 1 + n_jobs)
@@ -64,7 +88,7 @@ def _inside_joblib_worker():
     from joblib.parallel import get_active_backend
 
     backend, _ = get_active_backend()
-    return getattr(backend, "nesting_level", 0) >= 1
+    return (getattr(backend, "nesting_level", 0) or 0) >= 1
 
 
 _blas_lock = threading.Lock()

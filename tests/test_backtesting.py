@@ -68,3 +68,17 @@ def test_conformal_intervals_cover_held_out_data():
     coverage = scores.loc["y", "coverage"]
     assert 0.72 <= coverage <= 0.88, coverage
     assert {"lower", "upper"} <= set(pred.columns)
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_backtest_in_parallel_equals_serial(backend):
+    """n_jobs runs the refits on the active joblib backend, with the serial run's results."""
+    from joblib import parallel_config
+
+    y = pd.DataFrame({"a": ar_seasonal(108, seed=1), "b": ar_seasonal(108, seed=2) * 2})
+    model = LSTMForecaster(12, 6, LSTMRegressor(**TINY), random_state=0)
+    serial_scores, serial_pred = backtest(model, y, initial_train_size=84, refit=True)
+    with parallel_config(backend=backend):
+        scores, pred = backtest(model, y, initial_train_size=84, refit=True, n_jobs=2)
+    pd.testing.assert_frame_equal(scores, serial_scores)
+    pd.testing.assert_frame_equal(pred, serial_pred)
