@@ -50,7 +50,7 @@ def _probe():
         except Exception:  # noqa: BLE001 - only for the message
             error = None
         if error is not None:
-            detail = f" ({error})"
+            detail = " ({})".format(" ".join(str(error).split()))
     return (
         False,
         "numba.cuda.is_available() is False: no NVIDIA GPU, no driver, or no CUDA "
