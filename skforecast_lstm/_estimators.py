@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
+from ._backend import forward, resolve_device, training_session
 from ._network import LSTMNetwork, N_CHUNKS, Optimizer, blas_single_thread, effective_n_threads
 from ._validation import (
     as_sequences,
@@ -56,6 +57,7 @@ class _BaseLSTM(BaseEstimator):
         "unit_forget_bias": ["boolean"],
         "dtype": "no_validation",  # checked by resolve_dtype, which names the choices
         "n_jobs": [Integral, None],
+        "device": [StrOptions({"auto", "cpu", "cuda"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -83,6 +85,7 @@ class _BaseLSTM(BaseEstimator):
         unit_forget_bias=True,
         dtype="float32",
         n_jobs=None,
+        device="cpu",
         random_state=None,
         verbose=0,
     ):
@@ -106,6 +109,7 @@ class _BaseLSTM(BaseEstimator):
         self.unit_forget_bias = unit_forget_bias
         self.dtype = dtype
         self.n_jobs = n_jobs
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
@@ -154,7 +158,8 @@ class _BaseLSTM(BaseEstimator):
 
     def _forward(self, X):
         X3 = self._predict_sequences(X)
-        out = self._network.forward(self._theta, X3, effective_n_threads(self.n_jobs))
+        device = resolve_device(self.device)
+        out = forward(self._network, self._theta, X3, effective_n_threads(self.n_jobs), device)
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
         return np.asarray(out, dtype=np.float64)
 
@@ -162,6 +167,7 @@ class _BaseLSTM(BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         dtype = self._dtype()
         units = check_units(self.units)
+        device = resolve_device(self.device)
         first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
         X3 = self._sequences(X, reset=first_pass)
         with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
@@ -211,6 +217,10 @@ class _BaseLSTM(BaseEstimator):
 
         epochs = 1 if incremental else self.epochs
         n_threads = effective_n_threads(self.n_jobs)
+        self.device_ = device
+        session = training_session(
+            self._network, self._theta, self._optimizer, X3, Y, sw, device
+        )
         grads = np.zeros((N_CHUNKS, self._network.n_params), dtype=dtype)
         pool = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
         diverged = interrupted = False
@@ -218,7 +228,9 @@ class _BaseLSTM(BaseEstimator):
             with blas_single_thread():
                 for _ in range(epochs):
                     start = time.perf_counter()
-                    loss, diverged = self._epoch(X3, Y, sw, grads, pool)
+                    loss, diverged = self._epoch(X3, Y, sw, grads, pool, session)
+                    if session is not None and not diverged:
+                        session.pull(self._theta, self._optimizer)
                     if diverged:
                         break
                     self.n_iter_ += 1
@@ -227,7 +239,7 @@ class _BaseLSTM(BaseEstimator):
                     message = f"Epoch {self.n_iter_}/{epochs if incremental else self.epochs}"
                     message += f" - loss: {loss:.6g}"
                     if X_val is not None:
-                        val_out = self._network.forward(self._theta, X_val, n_threads)
+                        val_out = forward(self._network, self._theta, X_val, n_threads, device)
                         val_loss = self._loss_value(val_out, Y_val, sw_val)
                         self.validation_loss_curve_.append(val_loss)
                         self.validation_scores_.append(self._output_score(val_out, Y_val))
@@ -284,26 +296,42 @@ class _BaseLSTM(BaseEstimator):
             )
         return self
 
-    def _epoch(self, X3, Y, sw, grads, pool):
+    def _epoch(self, X3, Y, sw, grads, pool, session=None):
         n = X3.shape[0]
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         order = order.astype(np.int64)
         batch = min(self.batch_size, n)
         total = 0.0
         opt = self._optimizer
-        # a copy of the state before each step: a step that produces NaN/inf is undone
-        backup = [self._theta.copy(), opt.m.copy(), opt.v.copy()]
-        state = (self._theta, opt.m, opt.v)
+        if session is not None:
+            # device='cuda': weights and data live on the GPU; the host arrays hold the
+            # state of the epoch's start until the epoch is pulled, so divergence
+            # falls back to them
+            session.set_order(order)
+            state = backup = ()
+            step_at_start = opt.step
+        else:
+            # a copy of the state before each step: a step that produces NaN/inf is undone
+            state = (self._theta, opt.m, opt.v)
+            backup = [a.copy() for a in state]
         for start in range(0, n, batch):
             idx = order[start : start + batch]
             for saved, current in zip(backup, state):
                 np.copyto(saved, current)
             try:
-                loss, n_parts = self._network.loss_grad(self._theta, X3, Y, sw, idx, grads, pool)
-                norm = self._network.apply(
-                    self._theta, grads, n_parts, opt, self.learning_rate, self.beta_1,
-                    self.beta_2, self.epsilon, self.momentum, self.clipnorm,
-                )
+                if session is not None:
+                    loss, norm = session.step(
+                        start, start + idx.size, opt, self.learning_rate, self.beta_1,
+                        self.beta_2, self.epsilon, self.momentum, self.clipnorm,
+                    )
+                else:
+                    loss, n_parts = self._network.loss_grad(
+                        self._theta, X3, Y, sw, idx, grads, pool
+                    )
+                    norm = self._network.apply(
+                        self._theta, grads, n_parts, opt, self.learning_rate, self.beta_1,
+                        self.beta_2, self.epsilon, self.momentum, self.clipnorm,
+                    )
             except KeyboardInterrupt:
                 # kernels run to completion, so the state is one step or the other,
                 # unless the interrupted step made it non-finite
@@ -314,7 +342,7 @@ class _BaseLSTM(BaseEstimator):
             if not (np.isfinite(norm) and np.isfinite(loss)):
                 for saved, current in zip(backup, state):
                     np.copyto(current, saved)
-                opt.step -= 1
+                opt.step = step_at_start if session is not None else opt.step - 1
                 return total / max(start, 1), True
             total += loss * idx.size
         return total / n, False
@@ -464,6 +492,13 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     n_jobs : int, default=None
         Threads per fit (at most 2: each minibatch is split in two halves).
         ``None`` uses the cores joblib leaves to this process.
+    device : {'cpu', 'cuda', 'auto'}, default='cpu'
+        Where fit and predict run. ``'cuda'`` runs the Numba CUDA kernels on
+        an NVIDIA GPU (install ``skforecast-lstm[cuda]``) and raises a
+        ``RuntimeError`` saying what is missing when no GPU is usable;
+        ``'auto'`` uses the GPU only when one is usable. Results agree with
+        the CPU's within floating-point rounding; the fitted weights are
+        NumPy arrays whatever the device. See ``docs/gpu.md``.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation and shuffling: the same seed gives bit-identical
         results on the same machine.
@@ -493,6 +528,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Epochs run.
     t_ : int
         Samples seen.
+    device_ : {'cpu', 'cuda'}
+        The device the last fit ran on (what ``device='auto'`` chose).
 
     See Also
     --------
@@ -541,6 +578,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         unit_forget_bias=True,
         dtype="float32",
         n_jobs=None,
+        device="cpu",
         random_state=None,
         verbose=0,
     ):
@@ -550,7 +588,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, clipnorm=clipnorm, shuffle=shuffle,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
-            unit_forget_bias=unit_forget_bias, dtype=dtype, n_jobs=n_jobs,
+            unit_forget_bias=unit_forget_bias, dtype=dtype, n_jobs=n_jobs, device=device,
             random_state=random_state, verbose=verbose,
         )
         self.quantiles = quantiles
@@ -690,6 +728,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     unit_forget_bias : bool, default=True
     dtype : {'float32', 'float64'}, default='float32'
     n_jobs : int, default=None
+    device : {'cpu', 'cuda', 'auto'}, default='cpu'
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
 
@@ -705,6 +744,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     best_validation_score_ : float or None
     n_iter_ : int
     t_ : int
+    device_ : {'cpu', 'cuda'}
 
     See Also
     --------
