@@ -1,7 +1,8 @@
 """MkDocs hooks: the examples gallery, and placeholders for pages not merged yet.
 
 - ``examples.md`` is generated from ``examples/*.py``: each script's docstring,
-  its figure (a PNG named after the script, anywhere under ``docs/``) and its
+  its figure (a PNG named after the script, anywhere under ``docs/``), the
+  output of its full run (``<script>.txt`` beside it, if there is one) and its
   source. A new example appears in the gallery without editing any page.
 - The pages of the user guide that are written on other branches
   (:data:`PLANNED`) get a one-paragraph placeholder while their file is absent,
@@ -44,9 +45,10 @@ def _figures(stem, docs_dir):
 def _docstring_markdown(text):
     """Turn an example's docstring into Markdown (reST's ``::`` becomes ``:``)."""
     lines = text.strip().splitlines()
-    body = "\n".join(lines[1:]).strip()
-    body = "\n".join(line[:-1] if line.endswith("::") else line for line in body.splitlines())
-    return lines[0].strip().rstrip("."), body
+    body = "\n".join(line[:-1] if line.endswith("::") else line for line in lines[1:])
+    # the page says once what the environment variables do
+    paragraphs = [p for p in body.split("\n\n") if "SKFORECAST_LSTM_" not in p]
+    return lines[0].strip().rstrip("."), "\n\n".join(paragraphs).strip()
 
 
 def gallery(examples_dir, docs_dir):
@@ -57,9 +59,10 @@ def gallery(examples_dir, docs_dir):
         "results and writes its figure into the current folder (or into "
         "`SKFORECAST_LSTM_OUTDIR`). `SKFORECAST_LSTM_QUICK=1` makes them run in seconds on "
         "tiny data; the test suite runs every one of them that way, so none of them rots.\n",
-        "The figures below were made by the full runs:\n",
-        "```bash\nfor f in examples/*.py; do SKFORECAST_LSTM_OUTDIR=docs/img/examples "
-        "python \"$f\"; done\n```\n",
+        "The figures and outputs below are those of the full runs, made with:\n",
+        "```bash\nfor f in examples/*.py; do\n"
+        "    SKFORECAST_LSTM_OUTDIR=docs/img/examples python \"$f\" \\\n"
+        "        | tee \"docs/img/examples/$(basename \"$f\" .py).txt\"\ndone\n```\n",
     ]
     for script in sorted(examples_dir.glob("*.py")):
         module = ast.parse(script.read_text(encoding="utf-8"))
@@ -67,7 +70,13 @@ def gallery(examples_dir, docs_dir):
         parts.append(f"## {title}\n\n`examples/{script.name}`\n\n{body}\n")
         for figure in _figures(script.stem, docs_dir):
             src = posixpath.relpath(figure, ".")
-            parts.append(f"![Figure written by {script.name}]({src})\n")
+            # the figure links to itself: full size in the browser
+            parts.append(f"[![Figure written by {script.name}]({src})]({src})\n")
+        for output in sorted(docs_dir.rglob(f"{script.stem}.txt")):
+            text = output.read_text(encoding="utf-8").rstrip()
+            parts.append('???+ info "Output of the full run"\n\n    ```text\n'
+                         + "\n".join(f"    {line}" for line in text.splitlines())
+                         + "\n    ```\n")
         parts.append(
             f'??? example "Source of {script.name}"\n\n'
             f'    ```python\n    --8<-- "examples/{script.name}"\n    ```\n'
