@@ -1,6 +1,7 @@
 """Forecast the bundled Mauna Loa CO2 series two years ahead, with a 90 % interval.
 
-Writes ``forecast_co2.png`` (or the path given as the first argument).
+Writes ``forecast_co2.png`` into ``SKFORECAST_LSTM_OUTDIR`` (default: the
+current folder), or to the path given as the first argument.
 ``SKFORECAST_LSTM_QUICK=1`` trains briefly on the last 15 years only.
 """
 
@@ -16,7 +17,8 @@ from skforecast_lstm.datasets import load_co2  # noqa: E402
 from skforecast_lstm.plotting import plot_forecast  # noqa: E402
 
 quick = os.environ.get("SKFORECAST_LSTM_QUICK", "") not in ("", "0")
-output = sys.argv[1] if len(sys.argv) > 1 else "forecast_co2.png"
+outdir = os.environ.get("SKFORECAST_LSTM_OUTDIR", ".")
+output = sys.argv[1] if len(sys.argv) > 1 else os.path.join(outdir, "forecast_co2.png")
 
 y = load_co2()
 if quick:
@@ -40,5 +42,6 @@ print(scores.round(3))
 
 ax = plot_forecast(y, forecast, history=96, title="Mauna Loa CO2 (ppmv): 24-month forecast")
 ax.figure.tight_layout()
+os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
 ax.figure.savefig(output, dpi=110)
 print(f"figure written to {os.path.abspath(output)}")

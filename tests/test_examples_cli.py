@@ -1,4 +1,4 @@
-"""The command line and the examples, in quick mode."""
+"""The command line, in quick mode (tests/test_examples.py runs the examples)."""
 
 import os
 import pathlib
@@ -12,7 +12,6 @@ import pytest
 from skforecast_lstm.__main__ import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
 @pytest.fixture
@@ -43,14 +42,3 @@ def test_cli_on_a_user_csv(quick, capsys):
     assert "7-step forecast of visits.csv" in out and "2024-04-10" in out
     with pytest.raises(SystemExit, match="'when' is not a column"):
         main(["forecast", "--csv", "visits.csv", "--time-col", "when"])
-
-
-@pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs_in_quick_mode(script, tmp_path):
-    pytest.importorskip("matplotlib")
-    env = {**os.environ, "SKFORECAST_LSTM_QUICK": "1", "PYTHONPATH": str(ROOT),
-           "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, str(script), str(tmp_path / "figure.png")],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert (tmp_path / "figure.png").exists()
