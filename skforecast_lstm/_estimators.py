@@ -11,13 +11,23 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from ._backend import forward, resolve_device, training_session
-from ._network import LSTMNetwork, N_CHUNKS, Optimizer, blas_single_thread, effective_n_threads
+from ._graph import draw_masks
+from ._network import (
+    ACTIVATIONS,
+    N_CHUNKS,
+    LSTMNetwork,
+    Optimizer,
+    blas_single_thread,
+    effective_n_threads,
+)
 from ._validation import (
     as_sequences,
+    as_tokens,
     check_finite_2d,
     check_units,
     naming_errors,
@@ -55,6 +65,18 @@ class _BaseLSTM(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "unit_forget_bias": ["boolean"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "recurrent_activation": [StrOptions({"sigmoid", "hard_sigmoid"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
+        "bidirectional": ["boolean"],
+        "return_sequences": ["boolean"],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "vocab_size": [Interval(Integral, 2, None, closed="left"), None],
+        "padding_idx": [Interval(Integral, 0, None, closed="left")],
+        "decoder_units": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "output_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "l2": [Interval(Real, 0, None, closed="left")],
         "dtype": "no_validation",  # checked by resolve_dtype, which names the choices
         "n_jobs": [Integral, None],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
@@ -83,6 +105,18 @@ class _BaseLSTM(BaseEstimator):
         tol=1e-4,
         warm_start=False,
         unit_forget_bias=True,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        bidirectional=False,
+        return_sequences=False,
+        embedding_dim=None,
+        vocab_size=None,
+        padding_idx=0,
+        decoder_units=None,
+        output_steps=None,
+        l2=0.0,
         dtype="float32",
         n_jobs=None,
         device="cpu",
@@ -107,6 +141,18 @@ class _BaseLSTM(BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.unit_forget_bias = unit_forget_bias
+        self.activation = activation
+        self.recurrent_activation = recurrent_activation
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.bidirectional = bidirectional
+        self.return_sequences = return_sequences
+        self.embedding_dim = embedding_dim
+        self.vocab_size = vocab_size
+        self.padding_idx = padding_idx
+        self.decoder_units = decoder_units
+        self.output_steps = output_steps
+        self.l2 = l2
         self.dtype = dtype
         self.n_jobs = n_jobs
         self.device = device
@@ -133,7 +179,57 @@ class _BaseLSTM(BaseEstimator):
 
     # ------------------------------------------------------------ input
     def _sequences(self, X, *, reset):
+        if self.embedding_dim is not None:
+            return as_tokens(self, X, reset=reset, padding_idx=self.padding_idx,
+                             vocab_size=self.vocab_size)
         return as_sequences(self, X, reset=reset, dtype=self._dtype(), n_features=self.n_features)
+
+    def _sequence_steps(self, X3):
+        """Output steps per sample: None (last state), the decoder's or the input's."""
+        if self.decoder_units is not None:
+            return self.output_steps
+        return X3.shape[1] if self.return_sequences else None
+
+    def _check_options(self):
+        if (self.decoder_units is None) != (self.output_steps is None):
+            raise ValueError(
+                "decoder_units and output_steps go together (encoder-decoder): set both, "
+                f"or neither; got decoder_units={self.decoder_units!r}, "
+                f"output_steps={self.output_steps!r}."
+            )
+        if self.decoder_units is not None and self.return_sequences:
+            raise ValueError(
+                "return_sequences=True and decoder_units are two kinds of sequence output; "
+                "choose one."
+            )
+        decoder = () if self.decoder_units is None else check_units(self.decoder_units)
+        return decoder
+
+    def _build_network(self, n_features, units, n_outputs, dtype, quantiles):
+        embedding = None
+        if self.embedding_dim is not None:
+            embedding = (self.vocab_size_, self.embedding_dim, self.padding_idx)
+        return LSTMNetwork(
+            n_features, units, n_outputs, self._loss_name(), dtype, quantiles=quantiles,
+            bidirectional=self.bidirectional, embedding=embedding,
+            decoder_units=self._check_options(), output_steps=self.output_steps,
+            return_sequences=self.return_sequences, activation=self.activation,
+            recurrent_activation=self.recurrent_activation,
+        )
+
+    def _device(self, network):
+        """The resolved device; the GPU runs plain networks only."""
+        device = resolve_device(self.device)
+        options = self.dropout or self.recurrent_dropout or self.l2
+        if device == "cuda" and network is not None and (not network.plain or options):
+            if self.device == "auto":
+                return "cpu"
+            raise ValueError(
+                "device='cuda' runs the plain network (tanh cell, one direction, last state, "
+                "no dropout, no l2); embedding, bidirectional, sequence outputs, other "
+                "activations, dropout and l2 run on device='cpu'."
+            )
+        return device
 
     def _dtype(self):
         return resolve_dtype(self.dtype)
@@ -141,6 +237,8 @@ class _BaseLSTM(BaseEstimator):
     def _predict_sequences(self, X):
         check_is_fitted(self, "_theta")
         dtype = self._network.dtype
+        if self._input_ndim == "tokens":
+            return self._sequences(X, reset=False)
         # Latency path: a ready 3-D float array skips scikit-learn's generic checks.
         if (
             type(X) is np.ndarray
@@ -158,7 +256,7 @@ class _BaseLSTM(BaseEstimator):
 
     def _forward(self, X):
         X3 = self._predict_sequences(X)
-        device = resolve_device(self.device)
+        device = self._device(self._network)
         out = forward(self._network, self._theta, X3, effective_n_threads(self.n_jobs), device)
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
         return np.asarray(out, dtype=np.float64)
@@ -167,23 +265,25 @@ class _BaseLSTM(BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         dtype = self._dtype()
         units = check_units(self.units)
-        device = resolve_device(self.device)
         first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
+        self._check_options()
         X3 = self._sequences(X, reset=first_pass)
         with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
-            Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype)
+            Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype,
+                                     self._sequence_steps(X3))
         with naming_errors("sample_weight"):
             sw = _check_sample_weight(sample_weight, X3, dtype=dtype)
-        sw = np.ascontiguousarray(sw, dtype=dtype)
+        sw = np.ascontiguousarray(sw * self._class_sample_weight(y), dtype=dtype)
         if not np.all(np.isfinite(sw)) or np.any(sw < 0):
             raise ValueError("sample_weight must be finite and non-negative.")
 
         if first_pass:
             rng = check_random_state(self.random_state)
             q = getattr(self, "quantiles_", None)
-            self._network = LSTMNetwork(
-                X3.shape[2], units, Y.shape[1], self._loss_name(), dtype,
-                quantiles=None if q is None else np.tile(q, Y.shape[1] // q.size),
+            n_outputs = self._head_width
+            self._network = self._build_network(
+                1 if X3.ndim == 2 else X3.shape[2], units, n_outputs, dtype,
+                None if q is None else np.tile(q, n_outputs // q.size),
             )
             self._theta = self._network.init_params(rng, self.unit_forget_bias)
             self._optimizer = Optimizer(self.optimizer, self._network.n_params, dtype)
@@ -199,6 +299,8 @@ class _BaseLSTM(BaseEstimator):
             self.n_timesteps_in_ = X3.shape[1]
         elif self._optimizer.name != self.optimizer:
             self._optimizer = Optimizer(self.optimizer, self._network.n_params, dtype)
+        device = self._device(self._network)
+        self._weight_mask = self._network.weight_mask() if self.l2 else None
 
         n = X3.shape[0]
         X_val = Y_val = None
@@ -325,9 +427,18 @@ class _BaseLSTM(BaseEstimator):
                         self.beta_2, self.epsilon, self.momentum, self.clipnorm,
                     )
                 else:
+                    masks = None
+                    if self.dropout or self.recurrent_dropout:
+                        masks = draw_masks(self._network, idx.size, self._rng, self.dropout,
+                                           self.recurrent_dropout)
                     loss, n_parts = self._network.loss_grad(
-                        self._theta, X3, Y, sw, idx, grads, pool
+                        self._theta, X3, Y, sw, idx, grads, pool, masks=masks
                     )
+                    if self.l2:
+                        # Keras' l2 regulariser on every weight matrix: l2 * sum(w ** 2)
+                        decayed = self._theta * self._weight_mask
+                        grads[0] += (2 * self.l2) * decayed
+                        loss += self.l2 * float(np.dot(decayed, decayed))
                     norm = self._network.apply(
                         self._theta, grads, n_parts, opt, self.learning_rate, self.beta_1,
                         self.beta_2, self.epsilon, self.momentum, self.clipnorm,
@@ -348,6 +459,12 @@ class _BaseLSTM(BaseEstimator):
         return total / n, False
 
     def _loss_value(self, out, Y, sw):
+        """Weighted mean loss of head outputs against encoded targets (per sample or step)."""
+        K = self._network.n_outputs
+        n = out.shape[0]
+        out = out.reshape(-1, K)
+        Y = Y.reshape(-1, K)
+        rows_per_sample = out.shape[0] // n
         kind = self._network.loss
         if kind == "mse":
             per = ((out - Y) ** 2).mean(axis=1)
@@ -360,7 +477,10 @@ class _BaseLSTM(BaseEstimator):
             e = Y - out
             q = self._network.quantiles
             per = np.maximum(q * e, (q - 1) * e).mean(axis=1)
-        return float((sw * per).sum() / out.shape[0])
+        return float((np.repeat(sw, rows_per_sample) * per).sum() / out.shape[0])
+
+    def _class_sample_weight(self, y):
+        return 1.0
 
     # ------------------------------------------------------------ public API
     @_fit_context(prefer_skip_nested_validation=True)
@@ -426,17 +546,14 @@ class _BaseLSTM(BaseEstimator):
             Called with each line.
         """
         check_is_fitted(self, "_theta")
-        T = self.n_timesteps_in_
-        rows = self._network.parameter_counts()
+        rows = self._network.summary_rows(self.n_timesteps_in_)
         lines = [f'Model: "{type(self).__name__}"']
-        header = f"{'Layer (type)':<28}{'Output Shape':<22}{'Param #':>10}"
+        header = f"{'Layer (type)':<32}{'Output Shape':<22}{'Param #':>10}"
         lines += ["_" * len(header), header, "=" * len(header)]
-        n_lstm = len(rows) - 1
-        for k, (name, kind, width, count) in enumerate(rows):
-            seq = kind == "LSTM" and k < n_lstm - 1
-            shape = f"(None, {T}, {width})" if seq else f"(None, {width})"
-            lines.append(f"{name + ' (' + kind + ')':<28}{shape:<22}{count:>10,}")
-        total = sum(r[3] for r in rows)
+        for name, kind, shape, count, sublayer in rows:
+            label = ("  " if sublayer else "") + f"{name} ({kind})"
+            lines.append(f"{label:<32}{shape:<22}{count:>10,}")
+        total = sum(r[3] for r in rows if not r[4])
         lines += ["=" * len(header), f"Total params: {total:,}",
                   f"Trainable params: {total:,}", "Non-trainable params: 0", "_" * len(header)]
         for line in lines:
@@ -576,6 +693,18 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         tol=1e-4,
         warm_start=False,
         unit_forget_bias=True,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        bidirectional=False,
+        return_sequences=False,
+        embedding_dim=None,
+        vocab_size=None,
+        padding_idx=0,
+        decoder_units=None,
+        output_steps=None,
+        l2=0.0,
         dtype="float32",
         n_jobs=None,
         device="cpu",
@@ -588,7 +717,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, clipnorm=clipnorm, shuffle=shuffle,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
-            unit_forget_bias=unit_forget_bias, dtype=dtype, n_jobs=n_jobs, device=device,
+            unit_forget_bias=unit_forget_bias, activation=activation,
+            recurrent_activation=recurrent_activation, dropout=dropout,
+            recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
+            return_sequences=return_sequences, embedding_dim=embedding_dim,
+            vocab_size=vocab_size, padding_idx=padding_idx, decoder_units=decoder_units,
+            output_steps=output_steps, l2=l2, dtype=dtype, n_jobs=n_jobs, device=device,
             random_state=random_state, verbose=verbose,
         )
         self.quantiles = quantiles
@@ -612,27 +746,41 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             )
         return np.sort(q)
 
-    def _encode_targets(self, y, first_pass, classes, n, dtype):
+    def _encode_targets(self, y, first_pass, classes, n, dtype, steps=None):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        y = check_finite_2d(y, "y", dtype)
-        if y.ndim not in (1, 2):
-            raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs); got {y.ndim}-D.")
+        y = check_finite_2d(y, "y", dtype, allow_nd=steps is not None)
         if y.shape[0] != n:
             raise ValueError(
                 f"X and y have inconsistent numbers of samples: X has {n}, y has {y.shape[0]}."
             )
-        Y = y.reshape(n, -1)
+        if steps is None:
+            if y.ndim not in (1, 2):
+                raise ValueError(f"y must be 1-D or 2-D (n_samples, n_outputs); got {y.ndim}-D.")
+            Y = y.reshape(n, -1)
+            width = Y.shape[1]
+        else:
+            if y.ndim not in (2, 3) or y.shape[1] != steps:
+                raise ValueError(
+                    f"y must have shape (n_samples, {steps}) or (n_samples, {steps}, n_outputs) "
+                    f"for {steps} output steps; got {y.shape}."
+                )
+            width = 1 if y.ndim == 2 else y.shape[2]
+            Y = y.reshape(n, -1)
         if first_pass:
             self._y_ndim = y.ndim
-            self.n_outputs_ = Y.shape[1]
+            self.n_outputs_ = width
             q = self._quantiles()
+            if q is not None and steps is not None:
+                raise ValueError("quantiles are for last-state outputs; they cannot be combined "
+                                 "with return_sequences or decoder_units.")
             self.quantiles_ = q
-        elif Y.shape[1] != self.n_outputs_:
+            self._head_width = width * (1 if q is None else q.size)
+        elif width != self.n_outputs_:
             raise ValueError(
-                f"y has {Y.shape[1]} outputs, but {type(self).__name__} was fitted with "
+                f"y has {width} outputs, but {type(self).__name__} was fitted with "
                 f"{self.n_outputs_}."
             )
         if self.quantiles_ is not None:
@@ -641,7 +789,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         return np.ascontiguousarray(Y, dtype=dtype)
 
     def _output_score(self, out, Y):
-        return r2_score(Y, out)
+        return r2_score(Y.reshape(-1, self._head_width), out.reshape(-1, self._head_width))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -676,6 +824,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         """
         out = self._forward(X)
         n = out.shape[0]
+        if out.ndim == 3:  # sequence outputs (n, steps, n_outputs)
+            return out[:, :, 0] if self._y_ndim == 2 else out
         if self.quantiles_ is not None:
             out = out.reshape(n, self.n_outputs_, self.quantiles_.size)
         return out[:, 0] if self._y_ndim == 1 else out
@@ -696,6 +846,14 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         pred = self.predict(X)
         if self.quantiles_ is not None:
             pred = pred[..., int(np.argmin(np.abs(self.quantiles_ - 0.5)))]
+        y = np.asarray(y)
+        if y.ndim >= 2 and pred.ndim >= 2 and (self.return_sequences or self.decoder_units):
+            # every (sample, step) is one observation
+            steps = pred.shape[1]
+            y = y.reshape(y.shape[0] * steps, -1)
+            pred = pred.reshape(pred.shape[0] * steps, -1)
+            if sample_weight is not None:
+                sample_weight = np.repeat(sample_weight, steps)
         return r2_score(y, pred, sample_weight=sample_weight)
 
 
@@ -766,10 +924,81 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     True
     """
 
+    _parameter_constraints = {
+        **_BaseLSTM._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        units=32,
+        *,
+        n_features=None,
+        class_weight=None,
+        epochs=100,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="adam",
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        clipnorm=1.0,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        unit_forget_bias=True,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        bidirectional=False,
+        return_sequences=False,
+        embedding_dim=None,
+        vocab_size=None,
+        padding_idx=0,
+        decoder_units=None,
+        output_steps=None,
+        l2=0.0,
+        dtype="float32",
+        n_jobs=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            units, n_features=n_features, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, optimizer=optimizer, momentum=momentum,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, clipnorm=clipnorm, shuffle=shuffle,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
+            unit_forget_bias=unit_forget_bias, activation=activation,
+            recurrent_activation=recurrent_activation, dropout=dropout,
+            recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
+            return_sequences=return_sequences, embedding_dim=embedding_dim,
+            vocab_size=vocab_size, padding_idx=padding_idx, decoder_units=decoder_units,
+            output_steps=output_steps, l2=l2, dtype=dtype, n_jobs=n_jobs, device=device,
+            random_state=random_state, verbose=verbose,
+        )
+        self.class_weight = class_weight
+
     def _loss_name(self):
         return "binary" if len(self.classes_) == 2 else "softmax"
 
-    def _encode_targets(self, y, first_pass, classes, n, dtype):
+    def _class_sample_weight(self, y):
+        if self.class_weight is None:
+            return 1.0
+        if self.return_sequences or self.decoder_units is not None:
+            raise ValueError(
+                "class_weight weighs samples by their one label; with return_sequences or "
+                "decoder_units (a label per step) pass sample_weight instead."
+            )
+        return compute_sample_weight(self.class_weight, column_or_1d(np.asarray(y)))
+
+    def _encode_targets(self, y, first_pass, classes, n, dtype, steps=None):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -777,17 +1006,26 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         with naming_errors("y"):
             y_arr = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True,
                                 input_name="y")
-        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. Please change "
-                "the shape of y to (n_samples,), for example using ravel().",
-                DataConversionWarning,
-                stacklevel=4,
-            )
-        y = column_or_1d(y_arr)
-        if y.shape[0] != n:
+        if steps is not None:
+            if y_arr.ndim != 2 or y_arr.shape[1] != steps:
+                raise ValueError(
+                    f"y must have shape (n_samples, {steps}): a label for each of the "
+                    f"{steps} output steps; got {y_arr.shape}."
+                )
+            y = y_arr.reshape(-1)
+        else:
+            if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+                warnings.warn(
+                    "A column-vector y was passed when a 1d array was expected. Please change "
+                    "the shape of y to (n_samples,), for example using ravel().",
+                    DataConversionWarning,
+                    stacklevel=4,
+                )
+            y = column_or_1d(y_arr)
+        if y_arr.shape[0] != n:
             raise ValueError(
-                f"X and y have inconsistent numbers of samples: X has {n}, y has {y.shape[0]}."
+                f"X and y have inconsistent numbers of samples: X has {n}, y has "
+                f"{y_arr.shape[0]}."
             )
         with naming_errors("y"):
             check_classification_targets(y)
@@ -803,6 +1041,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
                 )
             if type_of_target(self.classes_) not in ("binary", "multiclass"):
                 raise ValueError(f"Unsupported class labels {self.classes_!r}.")
+            self._head_width = 1 if len(self.classes_) == 2 else len(self.classes_)
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise ValueError(
@@ -810,13 +1049,15 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             )
         codes = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
-            Y = codes.reshape(n, 1)
+            Y = codes.astype(float)
         else:
             Y = np.eye(len(self.classes_))[codes]
-        return np.ascontiguousarray(Y, dtype=dtype)
+        return np.ascontiguousarray(Y.reshape(n, -1), dtype=dtype)
 
     def _output_score(self, out, Y):
-        if out.shape[1] == 1:
+        K = self._head_width
+        out, Y = out.reshape(-1, K), Y.reshape(-1, K)
+        if K == 1:
             return accuracy_score(Y[:, 0], out[:, 0] > 0.5)
         return accuracy_score(Y.argmax(axis=1), out.argmax(axis=1))
 
@@ -858,12 +1099,13 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+        ndarray of shape (n_samples, n_classes) or (n_samples, n_steps, n_classes)
+            Columns in the order of ``classes_``; one row per output step with
+            ``return_sequences`` or ``decoder_units``.
         """
         out = self._forward(X)
-        if out.shape[1] == 1:
-            return np.hstack([1 - out, out])
+        if out.shape[-1] == 1:
+            return np.concatenate([1 - out, out], axis=-1)
         return out
 
     def predict_log_proba(self, X):
@@ -889,7 +1131,28 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,) or (n_samples, n_steps)
         """
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self.classes_[np.argmax(proba, axis=-1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (over every output step with sequence outputs).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_columns)
+        y : array-like of shape (n_samples,) or (n_samples, n_steps)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if pred.ndim == 2:
+            if sample_weight is not None:
+                sample_weight = np.repeat(sample_weight, pred.shape[1])
+            y, pred = y.reshape(-1), pred.reshape(-1)
+        return accuracy_score(y, pred, sample_weight=sample_weight)

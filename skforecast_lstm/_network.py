@@ -19,7 +19,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._kernels import cpu
+from . import _graph
+from ._kernels import cpu, layers
 
 __all__ = [
     "LSTMNetwork", "Optimizer", "effective_n_threads", "blas_single_thread", "thread_budget",
@@ -37,6 +38,8 @@ N_CHUNKS = 2
 MIN_CHUNK_ROWS = 8
 # predict on fewer rows than this runs in the calling thread (latency path)
 PARALLEL_PREDICT_ROWS = 256
+# rows per block of the BLAS-based predict of networks with options
+PREDICT_BLOCK = 256
 
 
 _budget = threading.local()
@@ -147,15 +150,24 @@ class Optimizer:
         self.step = 0
 
 
+ACTIVATIONS = {
+    "tanh": layers.ACT_TANH,
+    "relu": layers.ACT_RELU,
+    "linear": layers.ACT_LINEAR,
+    "sigmoid": layers.ACT_SIGMOID,
+    "hard_sigmoid": layers.ACT_HARD_SIGMOID,
+}
+
+
 class LSTMNetwork:
-    """Shapes and parameter layout of a stacked LSTM with a dense head.
+    """Shapes and parameter layout of an LSTM network with a dense head.
 
     Parameters
     ----------
     n_features : int
-        Features per time step.
+        Features per time step (ignored with an ``embedding``).
     units : tuple of int
-        Hidden size of each stacked layer.
+        Hidden size of each stacked encoder layer.
     n_outputs : int
         Width of the dense head.
     loss : {'mse', 'binary', 'softmax', 'pinball'}
@@ -163,9 +175,24 @@ class LSTMNetwork:
         float32 or float64.
     quantiles : array-like of shape (n_outputs,), optional
         Quantile of each output column for the pinball loss.
+    bidirectional : bool, default=False
+        A backward-direction twin of every encoder layer, outputs concatenated.
+    embedding : tuple (vocab_size, dim, padding_idx), optional
+        Token ids in, through a learnt embedding; ``padding_idx`` steps are masked.
+    decoder_units : tuple of int, default=()
+        Encoder-decoder: the encoder's last state repeated ``output_steps``
+        times (RepeatVector) into these decoder layers, the head on every step.
+    output_steps : int, optional
+        Steps of the decoder.
+    return_sequences : bool, default=False
+        The head on every step of the top encoder layer.
+    activation, recurrent_activation : str
+        Keras' names, see ``ACTIVATIONS``.
     """
 
-    def __init__(self, n_features, units, n_outputs, loss, dtype, quantiles=None):
+    def __init__(self, n_features, units, n_outputs, loss, dtype, quantiles=None, *,
+                 bidirectional=False, embedding=None, decoder_units=(), output_steps=None,
+                 return_sequences=False, activation="tanh", recurrent_activation="sigmoid"):
         self.n_features = int(n_features)
         self.units = tuple(int(u) for u in units)
         self.n_outputs = int(n_outputs)
@@ -174,66 +201,127 @@ class LSTMNetwork:
         self.dtype = np.dtype(dtype)
         q = np.zeros(self.n_outputs) if quantiles is None else np.asarray(quantiles, float)
         self.quantiles = np.ascontiguousarray(q, dtype=self.dtype)
+        self.bidirectional = bool(bidirectional)
+        self.embedding = None if embedding is None else tuple(int(v) for v in embedding)
+        self.decoder_units = tuple(int(u) for u in decoder_units)
+        self.output_steps = None if output_steps is None else int(output_steps)
+        self.return_sequences = bool(return_sequences)
+        self.activation = activation
+        self.recurrent_activation = recurrent_activation
+        self.act = ACTIVATIONS[activation]
+        self.rec_act = ACTIVATIONS[recurrent_activation]
 
-        rows = []
         offset = 0
-        n_in = self.n_features
-        for H in self.units:
-            o_ih = offset
-            o_hh = o_ih + 4 * H * n_in
-            o_b = o_hh + 4 * H * H
-            offset = o_b + 4 * H
-            rows.append((n_in, H, o_ih, o_hh, o_b))
-            n_in = H
-        self.layers = np.array(rows, dtype=np.int64).reshape(len(rows), 5)
+        if self.embedding is not None:
+            self.embedding_offset = 0
+            offset = self.embedding[0] * self.embedding[1]
+            n_in = self.embedding[1]
+        else:
+            n_in = self.n_features
+        n_dirs = 2 if self.bidirectional else 1
+
+        def lstm_rows(n_in, sizes, directions):
+            nonlocal offset
+            rows = []
+            for H in sizes:
+                for _ in range(directions):
+                    o_ih = offset
+                    o_hh = o_ih + 4 * H * n_in
+                    o_b = o_hh + 4 * H * H
+                    offset = o_b + 4 * H
+                    rows.append((n_in, H, o_ih, o_hh, o_b))
+                n_in = H * directions
+            return np.array(rows, dtype=np.int64).reshape(len(rows), 5), n_in
+
+        # one row per layer and direction (forward, then backward)
+        self.layers, n_in = lstm_rows(n_in, self.units, n_dirs)
+        self.decoder, n_in = lstm_rows(n_in, self.decoder_units, 1)
         o_w = offset
         o_bias = o_w + self.n_outputs * n_in
         offset = o_bias + self.n_outputs
         self.head = np.array([n_in, self.n_outputs, o_w, o_bias], dtype=np.int64)
         self.n_params = offset
 
+    @property
+    def plain(self):
+        """Whether the fused kernels of ``cpu.py`` compute this network."""
+        return not (self.bidirectional or self.embedding or self.decoder_units
+                    or self.return_sequences or self.activation != "tanh"
+                    or self.recurrent_activation != "sigmoid")
+
+    def encoder_rows(self, k):
+        """The layout rows of encoder layer ``k`` (forward, then backward)."""
+        n_dirs = 2 if self.bidirectional else 1
+        return self.layers[k * n_dirs : (k + 1) * n_dirs]
+
     # ------------------------------------------------------------------ params
+    def _named_rows(self):
+        n_dirs = 2 if self.bidirectional else 1
+        for i, row in enumerate(self.layers.tolist()):
+            k, d = divmod(i, n_dirs)
+            yield "", f"l{k}" + ("_reverse" if d else ""), row
+        for k, row in enumerate(self.decoder.tolist()):
+            yield "decoder.", f"l{k}", row
+
     def tensors(self, theta):
         """Named views into ``theta`` (PyTorch names, no copies)."""
         out = {}
-        for k, (n_in, H, o_ih, o_hh, o_b) in enumerate(self.layers.tolist()):
-            out[f"weight_ih_l{k}"] = theta[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in)
-            out[f"weight_hh_l{k}"] = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
-            out[f"bias_l{k}"] = theta[o_b : o_b + 4 * H]
+        if self.embedding is not None:
+            V, D, _ = self.embedding
+            out["embedding.weight"] = theta[:V * D].reshape(V, D)
+        for prefix, suffix, (n_in, H, o_ih, o_hh, o_b) in self._named_rows():
+            out[f"{prefix}weight_ih_{suffix}"] = theta[o_ih : o_ih + 4 * H * n_in].reshape(
+                4 * H, n_in)
+            out[f"{prefix}weight_hh_{suffix}"] = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
+            out[f"{prefix}bias_{suffix}"] = theta[o_b : o_b + 4 * H]
         n_in, K, o_w, o_bias = self.head.tolist()
         out["head.weight"] = theta[o_w : o_w + K * n_in].reshape(K, n_in)
         out["head.bias"] = theta[o_bias : o_bias + K]
         return out
 
+    def weight_mask(self):
+        """1 for weight matrices, 0 for biases: what ``l2`` decays (as Keras' kernels)."""
+        mask = np.zeros(self.n_params, dtype=self.dtype)
+        for name, view in self.tensors(mask).items():
+            if "bias" not in name:
+                view[...] = 1
+        return mask
+
     def init_params(self, rng, unit_forget_bias=True):
         """Keras' initialisation: Glorot-uniform input and head weights,
-        orthogonal recurrent weights, zero biases (forget gate 1)."""
+        orthogonal recurrent weights, zero biases (forget gate 1), embeddings
+        uniform in [-0.05, 0.05] (the padding row zero)."""
         theta = np.zeros(self.n_params, dtype=self.dtype)
         views = self.tensors(theta)
-        for k, (n_in, H, *_) in enumerate(self.layers.tolist()):
+        if self.embedding is not None:
+            V, D, pad = self.embedding
+            views["embedding.weight"][...] = rng.uniform(-0.05, 0.05, size=(V, D))
+            views["embedding.weight"][pad] = 0
+        for prefix, suffix, (n_in, H, *_) in self._named_rows():
             limit = np.sqrt(6.0 / (n_in + 4 * H))
-            views[f"weight_ih_l{k}"][...] = rng.uniform(-limit, limit, size=(4 * H, n_in))
+            views[f"{prefix}weight_ih_{suffix}"][...] = rng.uniform(-limit, limit,
+                                                                     size=(4 * H, n_in))
             q, r = np.linalg.qr(rng.standard_normal((4 * H, H)))
-            views[f"weight_hh_l{k}"][...] = q * np.sign(np.diag(r))
+            views[f"{prefix}weight_hh_{suffix}"][...] = q * np.sign(np.diag(r))
             if unit_forget_bias:
-                views[f"bias_l{k}"][H : 2 * H] = 1.0
+                views[f"{prefix}bias_{suffix}"][H : 2 * H] = 1.0
         n_in, K = int(self.head[0]), int(self.head[1])
         limit = np.sqrt(6.0 / (n_in + K))
         views["head.weight"][...] = rng.uniform(-limit, limit, size=(K, n_in))
         return theta
 
     def state_dict(self, theta):
-        """Copies of the tensors under ``torch.nn.LSTM`` + ``nn.Linear`` names.
+        """Copies of the tensors under ``torch.nn.LSTM`` / ``nn.Embedding`` / ``nn.Linear``
+        names.
 
         The one bias per gate is given as ``bias_ih_l{k}``; ``bias_hh_l{k}``
         is all zeros, so that ``torch`` computes the same function.
         """
         out = {}
         for name, view in self.tensors(theta).items():
-            if name.startswith("bias_l"):
-                k = name[len("bias_l") :]
-                out[f"bias_ih_l{k}"] = view.copy()
-                out[f"bias_hh_l{k}"] = np.zeros_like(view)
+            if "bias_l" in name:
+                out[name.replace("bias_l", "bias_ih_l")] = view.copy()
+                out[name.replace("bias_l", "bias_hh_l")] = np.zeros_like(view)
             else:
                 out[name] = view.copy()
         return out
@@ -252,9 +340,9 @@ class LSTMNetwork:
                 f"unexpected keys {extra}."
             )
         for name, view in views.items():
-            if name.startswith("bias_l"):
-                k = name[len("bias_l") :]
-                parts = [state[f"bias_ih_l{k}"], state[f"bias_hh_l{k}"]]
+            if "bias_l" in name:
+                parts = [state[name.replace("bias_l", "bias_ih_l")],
+                         state[name.replace("bias_l", "bias_hh_l")]]
                 value = sum(_as_numpy(p).astype(np.float64) for p in parts)
             else:
                 value = _as_numpy(state[name])
@@ -271,21 +359,33 @@ class LSTMNetwork:
         n_parts = N_CHUNKS if idx.size >= N_CHUNKS * MIN_CHUNK_ROWS else 1
         return np.array_split(idx, n_parts)
 
-    def loss_grad(self, theta, X, Y, sw, idx, grads, pool=None, batch_weight=None):
+    def loss_grad(self, theta, X, Y, sw, idx, grads, pool=None, batch_weight=None,
+                  masks=None):
         """Weighted mean loss of the rows ``idx`` and its gradient.
 
         The gradient of each part goes to a row of ``grads``
-        (shape ``(N_CHUNKS, n_params)``); :meth:`apply` sums them.
+        (shape ``(N_CHUNKS, n_params)``); :meth:`apply` sums them. ``masks``
+        (:class:`_graph.Masks`) are the minibatch's dropout masks.
         Returns ``(loss, n_parts)``.
         """
         parts = self.chunks(idx)
-        denom = float(idx.size) if batch_weight is None else float(batch_weight)
+        if batch_weight is None:
+            batch_weight = self._output_rows(X, Y, idx)
+        denom = float(batch_weight)
         scale = 1.0 / denom
+        plain = self.plain and masks is None
+        bounds = np.cumsum([0] + [p.size for p in parts])
 
         def run(p):
-            return cpu.network_loss_grad(
-                theta, grads[p], self.layers, self.head, X, Y, sw, parts[p],
-                self.loss_code, self.quantiles, scale,
+            if plain:
+                return cpu.network_loss_grad(
+                    theta, grads[p], self.layers, self.head, X, Y, sw, parts[p],
+                    self.loss_code, self.quantiles, scale,
+                )
+            rows = parts[p]
+            return _graph.loss_grad_part(
+                self, theta, grads[p], X[rows], Y[rows], sw[rows],
+                None if masks is None else masks.rows(bounds[p], bounds[p + 1]), scale,
             )
 
         if pool is not None and len(parts) > 1:
@@ -294,6 +394,14 @@ class LSTMNetwork:
         else:
             total = sum(run(p) for p in range(len(parts)))
         return total / denom, len(parts)
+
+    def _output_rows(self, X, Y, idx):
+        """Rows of the loss in a minibatch: samples, or their (unpadded) steps."""
+        if not (self.return_sequences or self.decoder_units):
+            return idx.size
+        if self.return_sequences and self.embedding is not None:
+            return max(1, int(np.count_nonzero(X[idx] != self.embedding[2])))
+        return idx.size * (Y.shape[1] // self.n_outputs)
 
     def apply(self, theta, grads, n_parts, opt, learning_rate, beta_1, beta_2, epsilon,
               momentum, clipnorm):
@@ -307,33 +415,83 @@ class LSTMNetwork:
         )
 
     def forward(self, theta, X, n_threads=1):
-        """Outputs of the head (probabilities for classification) for 3-D ``X``."""
+        """Outputs of the head (probabilities for classification).
+
+        ``(n, K)``, or ``(n, steps, K)`` for sequence outputs. Plain networks
+        compute each row on its own (results independent of batching);
+        the others run blocks of ``PREDICT_BLOCK`` rows through BLAS.
+        """
         n = X.shape[0]
-        out = np.empty((n, self.n_outputs), dtype=self.dtype)
+        if self.plain:
+            out = np.empty((n, self.n_outputs), dtype=self.dtype)
+
+            def run(lo, hi):
+                cpu.network_forward(theta, self.layers, self.head, X[lo:hi], self.loss_code,
+                                    out[lo:hi])
+        else:
+            steps = None
+            if self.decoder_units:
+                steps = self.output_steps
+            elif self.return_sequences:
+                steps = X.shape[1]
+            shape = (n, self.n_outputs) if steps is None else (n, steps, self.n_outputs)
+            out = np.empty(shape, dtype=self.dtype)
+
+            def run(lo, hi):
+                for start in range(lo, hi, PREDICT_BLOCK):
+                    stop = min(hi, start + PREDICT_BLOCK)
+                    out[start:stop] = _graph.forward_part(self, theta, X[start:stop])
+
         if n < PARALLEL_PREDICT_ROWS or n_threads <= 1:
-            cpu.network_forward(theta, self.layers, self.head, X, self.loss_code, out)
+            run(0, n)
             return out
         bounds = np.linspace(0, n, n_threads + 1).astype(int)
-
-        def run(p):
-            lo, hi = bounds[p], bounds[p + 1]
-            cpu.network_forward(theta, self.layers, self.head, X[lo:hi], self.loss_code,
-                                out[lo:hi])
-
         with blas_single_thread(), ThreadPoolExecutor(n_threads - 1) as pool:
-            futures = [pool.submit(run, p) for p in range(1, n_threads)]
-            run(0)
+            futures = [pool.submit(run, bounds[p], bounds[p + 1]) for p in range(1, n_threads)]
+            run(bounds[0], bounds[1])
             for f in futures:
                 f.result()
         return out
 
-    def parameter_counts(self):
-        """``[(name, output_shape_tail, n_params)]`` per layer, for ``summary()``."""
+    def summary_rows(self, n_timesteps):
+        """Keras' summary rows: ``(name, type, output shape, params, is_sublayer)``."""
+        T = n_timesteps
         rows = []
-        for k, (n_in, H, *_) in enumerate(self.layers.tolist()):
-            rows.append((f"lstm_{k}" if k else "lstm", "LSTM", H, 4 * (H * (n_in + H) + H)))
+        if self.embedding is not None:
+            V, D, _ = self.embedding
+            rows.append(("embedding", "Embedding", f"(None, {T}, {D})", V * D, False))
+        n_layers = len(self.units)
+        sequences_out = self.return_sequences and not self.decoder_units
+        for k in range(n_layers):
+            layer_rows = self.encoder_rows(k).tolist()
+            counts = [4 * (H * (n_in + H) + H) for n_in, H, *_ in layer_rows]
+            H = layer_rows[0][1]
+            width = H * len(layer_rows)
+            seq = k < n_layers - 1 or sequences_out
+            shape = f"(None, {T}, {width})" if seq else f"(None, {width})"
+            suffix = f"_{k}" if k else ""
+            if self.bidirectional:
+                rows.append((f"bidirectional{suffix}", "Bidirectional", shape, sum(counts), False))
+                sub = f"(None, {T}, {H})" if seq else f"(None, {H})"
+                rows.append((f"forward_lstm{suffix}", "LSTM", sub, counts[0], True))
+                rows.append((f"backward_lstm{suffix}", "LSTM", sub, counts[1], True))
+            else:
+                rows.append((f"lstm{suffix}", "LSTM", shape, counts[0], False))
+        if self.decoder_units:
+            S = self.output_steps
+            width = int(self.decoder[0, 0])
+            rows.append(("repeat_vector", "RepeatVector", f"(None, {S}, {width})", 0, False))
+            for k, (n_in, H, *_) in enumerate(self.decoder.tolist()):
+                rows.append((f"lstm_{n_layers + k}", "LSTM", f"(None, {S}, {H})",
+                             4 * (H * (n_in + H) + H), False))
         n_in, K = int(self.head[0]), int(self.head[1])
-        rows.append(("dense", "Dense", K, K * n_in + K))
+        if self.decoder_units:
+            shape = f"(None, {self.output_steps}, {K})"
+        elif sequences_out:
+            shape = f"(None, {T}, {K})"
+        else:
+            shape = f"(None, {K})"
+        rows.append(("dense", "Dense", shape, K * n_in + K, False))
         return rows
 
 

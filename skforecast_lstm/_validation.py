@@ -11,7 +11,9 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
-__all__ = ["resolve_dtype", "check_units", "as_sequences", "check_finite_2d", "naming_errors"]
+__all__ = [
+    "resolve_dtype", "check_units", "as_sequences", "as_tokens", "check_finite_2d", "naming_errors",
+]
 
 
 def resolve_dtype(dtype):
@@ -148,8 +150,66 @@ def _feature_mismatch(estimator, shape, ndim):
     )
 
 
-def check_finite_2d(y, name, dtype):
+def check_finite_2d(y, name, dtype, allow_nd=False):
     """Numeric targets as a float array, refusing NaN/inf with the argument's name."""
     with np.errstate(over="ignore", invalid="ignore"), naming_errors(name):
         return check_array(y, ensure_2d=False, dtype=dtype, ensure_all_finite=True,
-                           input_name=name)
+                           input_name=name, allow_nd=allow_nd)
+
+
+def as_tokens(estimator, X, *, reset, padding_idx, vocab_size):
+    """Token ids as a C-contiguous int64 ``(n, T)`` array, padded with ``padding_idx``.
+
+    ``X`` is a 2-D array-like of non-negative integers, or a list of 1-D
+    integer sequences of different lengths (padded at the end). On the first
+    fit the vocabulary is ``vocab_size``, or the largest id + 1.
+    """
+    with naming_errors("X"):
+        try:
+            arr = np.asarray(X)
+            ragged = arr.dtype == object or arr.ndim != 2
+        except ValueError:
+            ragged = True
+        if ragged:
+            if not isinstance(X, (list, tuple)) or not len(X):
+                raise ValueError(
+                    "X must be a 2-D array of token ids (n_samples, n_timesteps) or a "
+                    "non-empty list of 1-D token sequences when embedding_dim is set."
+                )
+            rows = [np.asarray(s).ravel() for s in X]
+            length = max(r.size for r in rows)
+            if length == 0:
+                raise ValueError("X holds only empty sequences.")
+            arr = np.full((len(rows), length), padding_idx,
+                          dtype=np.result_type(*[r.dtype for r in rows], np.int64))
+            for i, r in enumerate(rows):
+                arr[i, : r.size] = r
+        if arr.shape[0] == 0 or arr.shape[1] == 0:
+            raise ValueError(f"X of token ids has shape {arr.shape}; it needs at least one "
+                             "sample and one time step.")
+        if arr.dtype.kind not in "iub":
+            if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+                raise TypeError(
+                    f"X must hold integer token ids when embedding_dim is set; got dtype "
+                    f"{arr.dtype}."
+                )
+        if arr.min() < 0:
+            raise ValueError(f"X holds negative token ids (min {arr.min()}); ids start at 0.")
+        tokens = np.ascontiguousarray(arr, dtype=np.int64)
+    top = int(tokens.max())
+    if reset:
+        vocab = vocab_size if vocab_size is not None else max(top, padding_idx) + 1
+        if padding_idx >= vocab:
+            raise ValueError(f"padding_idx={padding_idx} must be below vocab_size={vocab}.")
+        estimator.vocab_size_ = int(vocab)
+        estimator.n_features_in_ = 1
+        estimator._input_ndim = "tokens"
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    if top >= estimator.vocab_size_:
+        raise ValueError(
+            f"X holds token id {top}, but the vocabulary has vocab_size_="
+            f"{estimator.vocab_size_} ids (0 to {estimator.vocab_size_ - 1}); map unknown "
+            "tokens to a reserved id or set vocab_size."
+        )
+    return tokens

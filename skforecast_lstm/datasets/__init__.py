@@ -1,10 +1,10 @@
-"""Small public-domain series shipped with the package."""
+"""Small public data sets shipped with the package."""
 
 from importlib import resources
 
 import pandas as pd
 
-__all__ = ["load_co2"]
+__all__ = ["load_co2", "load_sentiment_sentences"]
 
 
 def load_co2():
@@ -42,3 +42,40 @@ def load_co2():
         frame = pd.read_csv(handle)
     index = pd.DatetimeIndex(pd.to_datetime(frame["date"], format="%Y-%m"), freq="MS")
     return pd.Series(frame["co2"].to_numpy(dtype=float), index=index, name="co2")
+
+
+def load_sentiment_sentences():
+    """3,000 short review sentences labelled positive (1) or negative (0).
+
+    1,000 sentences each from product reviews (amazon.com), movie reviews
+    (imdb.com) and restaurant reviews (yelp.com), half positive and half
+    negative in each source, chosen to carry a clear sentiment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source`` (``'amazon'``, ``'imdb'``, ``'yelp'``),
+        ``sentence`` (str) and ``label`` (int, 1 = positive).
+
+    Notes
+    -----
+    "Sentiment Labelled Sentences" data set of the UCI Machine Learning
+    Repository (https://doi.org/10.24432/C57604), licensed under Creative
+    Commons Attribution 4.0 (CC BY 4.0), created for: D. Kotzias, M. Denil,
+    N. de Freitas and P. Smyth (2015), *From Group to Individual Labels Using
+    Deep Features*, KDD 2015. Shipped unchanged but for the file format (one
+    CSV with a ``source`` column instead of three tab-separated files).
+
+    Examples
+    --------
+    >>> from skforecast_lstm.datasets import load_sentiment_sentences
+    >>> data = load_sentiment_sentences()
+    >>> data.shape, int(data["label"].sum())
+    ((3000, 3), 1500)
+    >>> sorted(data["source"].unique())
+    ['amazon', 'imdb', 'yelp']
+    """
+    with resources.files(__package__).joinpath("sentiment_sentences.csv").open(
+        "r", encoding="utf-8"
+    ) as handle:
+        return pd.read_csv(handle)
