@@ -605,6 +605,40 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Continue from the previous fit's weights.
     unit_forget_bias : bool, default=True
         Initialise the forget-gate bias at 1 (as Keras).
+    activation : {'tanh', 'relu', 'linear', 'sigmoid', 'hard_sigmoid'}, default='tanh'
+        Nonlinearity of the candidate and of the cell output (Keras' ``activation``).
+    recurrent_activation : {'sigmoid', 'hard_sigmoid'}, default='sigmoid'
+        Nonlinearity of the input, forget and output gates.
+    dropout : float, default=0.0
+        Fraction of each LSTM layer's inputs dropped while training; one mask
+        per sequence, the same at every time step (Keras).
+    recurrent_dropout : float, default=0.0
+        Fraction of the recurrent state dropped while training (a variational
+        mask, fixed over the time steps of a sequence).
+    bidirectional : bool, default=False
+        Add a backward-direction twin of every layer and concatenate the two
+        (Keras' ``Bidirectional``, ``torch.nn.LSTM(bidirectional=True)``).
+    return_sequences : bool, default=False
+        Predict at every time step: ``y`` of shape ``(n_samples, n_timesteps)``
+        or ``(n_samples, n_timesteps, n_outputs)``.
+    embedding_dim : int, default=None
+        Read ``X`` as integer token ids (a 2-D array padded with
+        ``padding_idx``, or a list of sequences of any lengths) through a
+        learnt embedding of this size.
+    vocab_size : int, default=None
+        Number of token ids; ``None``: the largest id seen in fit + 1.
+    padding_idx : int, default=0
+        The padding id: padded steps never change the state (Keras'
+        ``mask_zero=True``).
+    decoder_units : int or tuple of int, default=None
+        Encoder-decoder: the encoder's last state is repeated ``output_steps``
+        times (RepeatVector) into decoder layers of these sizes, with the dense
+        head on each decoder step; ``y`` then has ``output_steps`` columns.
+    output_steps : int, default=None
+        Steps of the decoder (with ``decoder_units``).
+    l2 : float, default=0.0
+        Weight decay: ``l2 * sum(w ** 2)`` over every weight matrix is added to
+        the loss (Keras' ``l2`` regulariser on the kernels).
     dtype : {'float32', 'float64'}, default='float32'
     n_jobs : int, default=None
         Threads per fit (at most 2: each minibatch is split in two halves).
@@ -884,6 +918,13 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     tol : float, default=1e-4
     warm_start : bool, default=False
     unit_forget_bias : bool, default=True
+    activation, recurrent_activation, dropout, recurrent_dropout : see LSTMRegressor
+    bidirectional, return_sequences, embedding_dim, vocab_size, padding_idx : see LSTMRegressor
+    decoder_units, output_steps, l2 : see LSTMRegressor
+        With ``return_sequences`` or ``decoder_units``, ``y`` holds a label
+        per output step, shape ``(n_samples, n_steps)``.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, as scikit-learn's classifiers.
     dtype : {'float32', 'float64'}, default='float32'
     n_jobs : int, default=None
     device : {'cpu', 'cuda', 'auto'}, default='cpu'

@@ -114,3 +114,57 @@ def test_classifier_state_dict_names():
     assert not sd["bias_hh_l0"].any()
     lstm = torch.nn.LSTM(3, 6, batch_first=True)
     lstm.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items() if "head" not in k})
+
+
+@pytest.mark.parametrize("embedding", [False, True], ids=["features", "embedding"])
+def test_bidirectional_stacked_matches_torch(embedding):
+    """torch.nn.LSTM(num_layers=2, bidirectional=True) (+ nn.Embedding): outputs, loss and
+    gradients with our weights loaded by name; the head reads h_n of both directions."""
+    from skforecast_lstm import _graph
+
+    rng = np.random.RandomState(7)
+    n, T, F, H, V, D = 6, 7, 3, 5, 11, 4
+    options = dict(bidirectional=True)
+    if embedding:
+        options["embedding"] = (V, D, 0)
+        X = rng.randint(1, V, size=(n, T))  # no padding: torch's LSTM has no masks
+    else:
+        X = rng.normal(size=(n, T, F))
+    net = LSTMNetwork(F, (H, H), 2, "mse", np.float64, **options)
+    theta = net.init_params(rng) + rng.normal(0, 0.1, net.n_params)
+    state = net.state_dict(theta)
+    Y = rng.normal(size=(n, 2))
+
+    lstm = torch.nn.LSTM(D if embedding else F, H, num_layers=2, bidirectional=True,
+                         batch_first=True, dtype=torch.float64)
+    head = torch.nn.Linear(2 * H, 2, dtype=torch.float64)
+    lstm.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()
+                          if not k.startswith(("head", "embedding"))})
+    head.load_state_dict({"weight": torch.from_numpy(state["head.weight"]),
+                          "bias": torch.from_numpy(state["head.bias"])})
+    if embedding:
+        emb = torch.nn.Embedding(V, D, dtype=torch.float64)
+        emb.load_state_dict({"weight": torch.from_numpy(state["embedding.weight"])})
+        x = emb(torch.from_numpy(X))
+    else:
+        x = torch.from_numpy(X)
+    _, (h_n, _) = lstm(x)
+    z = head(torch.cat([h_n[-2], h_n[-1]], dim=1))  # last layer: forward, backward
+    tloss = torch.nn.functional.mse_loss(z, torch.from_numpy(Y))
+    tloss.backward()
+
+    np.testing.assert_allclose(_graph.forward_part(net, theta, X), z.detach().numpy(),
+                               rtol=1e-10, atol=1e-13)
+    grad = np.zeros(net.n_params)
+    total = _graph.loss_grad_part(net, theta, grad, X, Y, np.ones(n), None, 1 / n)
+    assert total / n == pytest.approx(tloss.item(), rel=1e-10)
+    ours = net.state_dict(grad)
+    theirs = {name: p.grad.numpy() for name, p in lstm.named_parameters()}
+    theirs["head.weight"] = head.weight.grad.numpy()
+    theirs["head.bias"] = head.bias.grad.numpy()
+    if embedding:
+        theirs["embedding.weight"] = emb.weight.grad.numpy()
+    for name, value in theirs.items():
+        if name.startswith("bias_hh"):
+            continue  # the one bias per gate: its gradient is in bias_ih
+        np.testing.assert_allclose(ours[name], value, rtol=1e-9, atol=1e-12, err_msg=name)
