@@ -48,9 +48,11 @@ def _series_frame(y, name):
             f"{name} must be a pandas Series (one series) or DataFrame (one column per "
             f"series); got {type(y).__name__}."
         )
-    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if non_numeric or any(pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns):
-        raise TypeError(f"{name} must hold numbers; columns {non_numeric} do not.")
+    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
+                   or pd.api.types.is_bool_dtype(frame[c])]
+    if non_numeric:
+        raise TypeError(f"{name} must hold numbers; columns {non_numeric} do not "
+                        f"(dtypes {[str(frame[c].dtype) for c in non_numeric]}).")
     values = frame.to_numpy(dtype=np.float64, copy=True)
     if not np.isfinite(values).all():
         bad = frame.index[~np.isfinite(values).all(axis=1)]
@@ -113,6 +115,9 @@ class LSTMForecaster(BaseEstimator):
     calibration_size : float, default=0.2
         Fraction of each series' last forecast origins held out to calibrate
         conformal intervals (see :meth:`predict_interval`).
+    device : {'cpu', 'cuda', 'auto'}, default=None
+        When not None, replaces the estimator's ``device`` (see
+        :class:`LSTMRegressor`).
     random_state : int, RandomState instance or None, default=None
         When not None, replaces the estimator's ``random_state``: the same
         seed gives identical forecasts.
@@ -169,6 +174,7 @@ class LSTMForecaster(BaseEstimator):
         normalize_windows="auto",
         quantiles=None,
         calibration_size=0.2,
+        device=None,
         random_state=None,
     ):
         self.lags = lags
@@ -180,6 +186,7 @@ class LSTMForecaster(BaseEstimator):
         self.normalize_windows = normalize_windows
         self.quantiles = quantiles
         self.calibration_size = calibration_size
+        self.device = device
         self.random_state = random_state
 
     # ------------------------------------------------------------ parameters
@@ -225,6 +232,13 @@ class LSTMForecaster(BaseEstimator):
         params = estimator.get_params()
         if self.random_state is not None:
             estimator.set_params(random_state=self.random_state)
+        if self.device is not None:
+            if "device" not in params:
+                raise ValueError(
+                    f"device needs an estimator with a 'device' parameter such as "
+                    f"LSTMRegressor; {type(estimator).__name__} has none."
+                )
+            estimator.set_params(device=self.device)
         if self.quantiles is not None:
             if "quantiles" not in params:
                 raise ValueError(
@@ -283,6 +297,11 @@ class LSTMForecaster(BaseEstimator):
                     f"window carries the exog of the whole horizon; got lags={lags}, "
                     f"steps={self.steps}."
                 )
+        if values.shape[0] < lags + self.steps + 1:  # before any statistics of y
+            raise ValueError(
+                f"y has {values.shape[0]} rows; lags={lags} and steps={self.steps} need at "
+                f"least {lags + self.steps + 1}."
+            )
         transform = SeriesTransform(self.transform, self.differentiation, lags)
         transform.fit(values)
         shortest = lags + self.steps + int(transform.order_.max())
@@ -560,7 +579,7 @@ class LSTMForecaster(BaseEstimator):
         return np.abs(truth - levels) / scale
 
     def predict_interval(self, steps=None, exog=None, last_window=None, alpha=0.1,
-                         method="auto"):
+                         method="auto", levels=None):
         """Forecast with a prediction interval of coverage ``1 - alpha``.
 
         ``method='conformal'`` gives split-conformal intervals per horizon
@@ -584,22 +603,54 @@ class LSTMForecaster(BaseEstimator):
         method : {'auto', 'conformal', 'quantile'}, default='auto'
             ``'auto'``: ``'quantile'`` when the forecaster has ``quantiles``,
             else ``'conformal'``.
+        levels : sequence of float, default=None
+            Several coverages at once, in percent (e.g. ``[80, 95]``); replaces
+            ``alpha`` and gives columns ``lower_80``, ``upper_80``, ...
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``pred``, ``lower``, ``upper`` indexed by the forecast
-            dates; for many series a ``series`` column first (long format).
+            Columns ``pred``, ``lower``, ``upper`` (or a ``lower_<level>``,
+            ``upper_<level>`` pair per level) indexed by the forecast dates;
+            for many series a ``series`` column first (long format).
         """
-        if not isinstance(alpha, Real) or not 0 < alpha < 1:
-            raise ValueError(f"alpha must be a float in (0, 1), e.g. 0.1; got {alpha!r}.")
+        if levels is None:
+            if not isinstance(alpha, Real) or not 0 < alpha < 1:
+                raise ValueError(f"alpha must be a float in (0, 1), e.g. 0.1; got {alpha!r}.")
+            named = [("", float(alpha))]
+        else:
+            values = list(np.atleast_1d(levels))
+            # below 1 % is a probability passed by mistake (0.9 for 90 %), not a coverage
+            if not values or not all(isinstance(v, Real) and 1 <= v < 100 for v in values):
+                raise ValueError(
+                    f"levels must hold coverages in percent between 1 and 100, e.g. [80, 95] "
+                    f"(90 for a 90 % interval); got {levels!r}."
+                )
+            named = [(f"_{v:g}", 1 - float(v) / 100) for v in values]
         if method == "auto":
             method = "quantile" if self.quantiles is not None else "conformal"
         if method not in ("conformal", "quantile"):
             raise ValueError(
                 f"method must be 'auto', 'conformal' or 'quantile'; got {method!r}."
             )
-        levels, horizon = self._forecast(steps, exog, last_window)
+        levels_, horizon = self._forecast(steps, exog, last_window)
+        center = levels_[:, :, self._median_index()] if levels_.ndim == 3 else levels_
+        bounds = [(suffix, *self._interval(levels_, center, a, method)) for suffix, a in named]
+        undo = self._transform.from_level
+        frames = []
+        for s, name in enumerate(self.series_names_):
+            columns = {"pred": undo(center.T).T[s]}
+            for suffix, lower, upper in bounds:
+                columns[f"lower{suffix}"] = undo(lower.T).T[s]
+                columns[f"upper{suffix}"] = undo(upper.T).T[s]
+            frame = pd.DataFrame(columns, index=horizon)
+            if self._was_frame:
+                frame.insert(0, "series", name)
+            frames.append(frame)
+        return pd.concat(frames) if self._was_frame else frames[0]
+
+    def _interval(self, levels, center, alpha, method):
+        """Lower and upper bounds (transformed scale) of one coverage ``1 - alpha``."""
         steps = levels.shape[1]
         if method == "quantile":
             if levels.ndim != 3:
@@ -611,37 +662,21 @@ class LSTMForecaster(BaseEstimator):
             found = [np.flatnonzero(np.isclose(q, p)) for p in (alpha / 2, 1 - alpha / 2)]
             if any(f.size == 0 for f in found):
                 raise ValueError(
-                    f"alpha={alpha} needs the quantiles {alpha / 2:g} and {1 - alpha / 2:g}; "
+                    f"alpha={alpha:g} needs the quantiles {alpha / 2:g} and {1 - alpha / 2:g}; "
                     f"the forecaster has {q.tolist()}."
                 )
-            center = levels[:, :, self._median_index()]
-            lower, upper = levels[:, :, found[0][0]], levels[:, :, found[1][0]]
-        else:
-            if self.conformal_scores_ is None:
-                self.conformal_scores_ = self._calibrate()
-            scores = self.conformal_scores_[:, :steps]
-            n_cal = scores.shape[0]
-            rank = int(np.ceil((n_cal + 1) * (1 - alpha)))
-            if rank > n_cal:
-                raise ValueError(
-                    f"alpha={alpha} needs at least {int(np.ceil(1 / alpha)) - 1} calibration "
-                    f"errors per step; there are {n_cal}. Raise alpha, calibration_size, or "
-                    f"the length of y."
-                )
-            width = np.sort(scores, axis=0)[rank - 1]
-            center = levels[:, :, self._median_index()] if levels.ndim == 3 else levels
-            half = width[None, :] * self._transform.scale_[:, None]
-            lower, upper = center - half, center + half
-        frames = []
-        for s, name in enumerate(self.series_names_):
-            columns = {
-                "pred": self._transform.from_level(center.T).T[s],
-                "lower": self._transform.from_level(lower.T).T[s],
-                "upper": self._transform.from_level(upper.T).T[s],
-            }
-            frame = pd.DataFrame(columns, index=horizon)
-            if self._was_frame:
-                frame.insert(0, "series", name)
-            frames.append(frame)
-        return pd.concat(frames) if self._was_frame else frames[0]
-
+            return levels[:, :, found[0][0]], levels[:, :, found[1][0]]
+        if self.conformal_scores_ is None:
+            self.conformal_scores_ = self._calibrate()
+        scores = self.conformal_scores_[:, :steps]
+        n_cal = scores.shape[0]
+        rank = int(np.ceil((n_cal + 1) * (1 - alpha)))
+        if rank > n_cal:
+            raise ValueError(
+                f"alpha={alpha:g} needs at least {int(np.ceil(1 / alpha)) - 1} calibration "
+                f"errors per step; there are {n_cal}. Raise alpha, calibration_size, or "
+                f"the length of y."
+            )
+        width = np.sort(scores, axis=0)[rank - 1]
+        half = width[None, :] * self._transform.scale_[:, None]
+        return center - half, center + half

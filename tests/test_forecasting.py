@@ -225,3 +225,21 @@ def test_default_estimator_and_quantiles():
     with pytest.raises(ValueError, match="strategy='multi-output'"):
         LSTMForecaster(12, 4, strategy="recursive", quantiles=[0.1, 0.9]).fit(y)
     assert LSTMForecaster(12, 4).get_params()["estimator"] is None
+
+
+def test_predict_interval_with_several_levels():
+    """levels=[80, 95]: nested intervals around the same point forecast."""
+    t = np.arange(120)
+    y = pd.Series(10 + np.sin(2 * np.pi * t / 12) + 0.1 * np.random.RandomState(0).normal(size=120),
+                  index=pd.date_range("2000-01-01", periods=120, freq="MS"))
+    model = LSTMForecaster(12, 6, LSTMRegressor(units=8, epochs=5, learning_rate=0.01),
+                           random_state=0).fit(y)
+    both = model.predict_interval(levels=[80, 95])
+    assert list(both.columns) == ["pred", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert (both["lower_95"] <= both["lower_80"]).all()
+    assert (both["upper_80"] <= both["upper_95"]).all()
+    single = model.predict_interval(alpha=0.2)
+    np.testing.assert_allclose(single["lower"], both["lower_80"])
+    pd.testing.assert_series_equal(single["pred"], model.predict(), check_names=False)
+    with pytest.raises(ValueError, match="levels must hold coverages in percent"):
+        model.predict_interval(levels=[0.9])

@@ -219,3 +219,73 @@ def test_grid_search_on_every_joblib_backend(backend):
         joblib.delayed(effective_n_threads)(None) for _ in range(2)
     )
     assert inner == [1, 1]
+
+
+# ------------------------------------------------------------- forecaster
+@st.composite
+def hostile_series(draw):
+    """Series/frames with awkward indexes, values, dtypes and lengths."""
+    n = draw(st.sampled_from([30, 40, 12, 8, 0, 1, 5]))
+    index_kind = draw(st.sampled_from(
+        ["daily", "range", "period", "monthly_nofreq", "step2", "irregular", "strings",
+         "unsorted", "duplicated"]
+    ))
+    if index_kind == "range":
+        index = pd.RangeIndex(n)
+    elif index_kind == "step2":
+        index = pd.RangeIndex(0, 2 * n, 2)
+    elif index_kind == "daily":
+        index = pd.date_range("2020-01-01", periods=n, freq="D")
+    elif index_kind == "monthly_nofreq":
+        index = pd.DatetimeIndex(pd.date_range("2020-01-01", periods=n, freq="MS").to_list())
+    elif index_kind == "period":
+        index = pd.period_range("2020-01", periods=n, freq="M")
+    elif index_kind == "irregular":
+        days = np.cumsum(np.random.RandomState(n).randint(1, 4, n))
+        index = pd.DatetimeIndex(pd.Timestamp("2020-01-01") + pd.to_timedelta(days, "D"))
+    elif index_kind == "strings":
+        index = pd.Index([f"t{i}" for i in range(n)])
+    elif index_kind == "unsorted":
+        index = pd.date_range("2020-01-01", periods=n, freq="D")[::-1]
+    else:
+        index = pd.DatetimeIndex(["2020-01-01"] * n)
+    rng = np.random.RandomState(draw(st.integers(0, 999)))
+    values = 10 + np.cumsum(rng.normal(size=n)) * draw(st.sampled_from([1.0, 1e-12, 1e12]))
+    special = draw(st.sampled_from([None, None, np.nan, np.inf]))
+    if special is not None and n:
+        values[draw(st.integers(0, n - 1))] = special
+    kind = draw(st.sampled_from(["float", "int", "float", "nullable", "bool", "object", "str"]))
+    series = pd.Series(values, index=index, name="y")
+    if kind == "int":
+        series = pd.Series(np.nan_to_num(values, posinf=0).astype(np.int64), index=index)
+    elif kind == "bool":
+        series = series > 10
+    elif kind == "object":
+        series = series.astype(object)
+    elif kind == "str":
+        series = series.astype(str)
+    elif kind == "nullable":
+        series = series.astype("Float64")
+    if draw(st.booleans()):
+        return series.to_frame("a").assign(b=series.to_numpy())
+    return series
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(y=hostile_series(), lags=st.sampled_from([3, 5, 1, 3, 5, 0, 1.5, "3"]),
+       steps=st.sampled_from([2, 1, 4, 2, 0, None]))
+def test_hostile_series_never_crash_the_forecaster(y, lags, steps):
+    from skforecast_lstm import LSTMForecaster
+
+    y_before = y.copy()
+    try:
+        model = LSTMForecaster(lags, steps, LSTMRegressor(units=2, epochs=1), random_state=0)
+        pred = model.fit(y).predict()
+        assert np.all(np.isfinite(np.asarray(pred, dtype=float))), "silent NaN in the forecast"
+    except (ValueError, TypeError) as exc:
+        assert not isinstance(exc, numba.core.errors.NumbaError), repr(exc)
+    if isinstance(y, pd.DataFrame):
+        pd.testing.assert_frame_equal(y, y_before)
+    else:
+        pd.testing.assert_series_equal(y, y_before)
