@@ -232,20 +232,16 @@ class LSTMForecaster(BaseEstimator):
         params = estimator.get_params()
         if self.random_state is not None:
             estimator.set_params(random_state=self.random_state)
-        if self.device is not None:
-            if "device" not in params:
+        # forwarded parameters: the forecaster's value, when given, replaces the estimator's
+        for name, value in (("device", self.device), ("quantiles", self.quantiles)):
+            if value is None:
+                continue
+            if name not in params:
                 raise ValueError(
-                    f"device needs an estimator with a 'device' parameter such as "
+                    f"{name} needs an estimator with a {name!r} parameter such as "
                     f"LSTMRegressor; {type(estimator).__name__} has none."
                 )
-            estimator.set_params(device=self.device)
-        if self.quantiles is not None:
-            if "quantiles" not in params:
-                raise ValueError(
-                    f"quantiles needs an estimator with a 'quantiles' parameter such as "
-                    f"LSTMRegressor; {type(estimator).__name__} has none."
-                )
-            estimator.set_params(quantiles=self.quantiles)
+            estimator.set_params(**{name: value})
         return estimator
 
     def _normalize(self, series):

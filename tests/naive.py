@@ -7,6 +7,33 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def central_differences(f, theta, eps=1e-6):
+    """Numerical gradient of the scalar function ``f`` at ``theta``."""
+    numeric = np.empty_like(theta)
+    for p in range(theta.size):
+        up, down = theta.copy(), theta.copy()
+        up[p] += eps
+        down[p] -= eps
+        numeric[p] = (f(up) - f(down)) / (2 * eps)
+    return numeric
+
+
+def assert_gradients_close(net, grad, numeric, rtol=1e-6, skip_rows=None):
+    """Every named tensor of ``grad`` matches ``numeric``, relative to the tensor's scale.
+
+    ``skip_rows`` maps a tensor name to rows whose numerical gradient is not
+    defined by the kernels (the padding row of an embedding).
+    """
+    views = net.tensors(grad)
+    for name, view in net.tensors(numeric).items():
+        if skip_rows and name in skip_rows:
+            view = view.copy()
+            view[skip_rows[name]] = 0
+        scale = max(np.abs(view).max(), 1e-3)
+        err = np.abs(views[name] - view).max() / scale
+        assert err < rtol, f"{name}: relative error {err:.2e}"
+
+
 def lstm_forward(X, weights, units):
     """Run stacked LSTM layers over batch-major ``X`` (n, T, F); return all hidden states.
 

@@ -51,18 +51,7 @@ def test_gradient_matches_finite_differences(loss, units):
         return naive.loss(X, Y, net.state_dict(th), net.units, loss, sw, net.quantiles)
 
     assert loss_value == pytest.approx(f(theta), rel=1e-12)
-    eps = 1e-6
-    numeric = np.empty_like(theta)
-    for p in range(theta.size):
-        up, down = theta.copy(), theta.copy()
-        up[p] += eps
-        down[p] -= eps
-        numeric[p] = (f(up) - f(down)) / (2 * eps)
-    grad_views = net.tensors(grad)
-    for name, view in net.tensors(numeric).items():
-        scale = max(np.abs(view).max(), 1e-3)
-        err = np.abs(grad_views[name] - view).max() / scale
-        assert err < 1e-6, f"{name}: relative error {err:.2e}"
+    naive.assert_gradients_close(net, grad, naive.central_differences(f, theta))
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
