@@ -153,6 +153,50 @@ def _gate_slopes(H, dtype):
     return slope, shift
 
 
+# Small loops over few arrays: LLVM vectorises a loop only when it can rule
+# out overlaps with a handful of run-time checks, so each loop touches at most
+# four arrays (see benchmarks/NOTES.md).
+@jit
+def _cell_state(i, f, g, cp, cn):
+    for j in range(cn.size):
+        cn[j] = f[j] * cp[j] + i[j] * g[j]
+
+
+@jit
+def _hidden(o, cn, hn):
+    for j in range(hn.size):
+        hn[j] = o[j] * fast_tanh(cn[j])
+
+
+@jit
+def _cell_backward(i, f, g, o, cp, cn, dhr, dnr, dcr, tc, dhs, tmp):
+    # In: the gates (i, f, g, o), the cell states c_{t-1} (cp) and c_t (cn),
+    # dh from the output (dhr) and from step t+1 (dnr), dc from step t+1 (dcr).
+    # Out: i, f, g, o overwritten with the pre-activation gradients, dcr with
+    # dc for step t-1. tc, dhs, tmp are scratch rows of H.
+    H = i.size
+    for j in range(H):
+        tc[j] = fast_tanh(cn[j])
+    for j in range(H):
+        dhs[j] = dhr[j] + dnr[j]
+    for j in range(H):
+        dcr[j] = dcr[j] + dhs[j] * o[j] * (ONE - tc[j] * tc[j])
+    for j in range(H):
+        o[j] = dhs[j] * tc[j] * o[j] * (ONE - o[j])
+    for j in range(H):
+        tmp[j] = g[j]
+    for j in range(H):
+        g[j] = dcr[j] * i[j] * (ONE - g[j] * g[j])
+    for j in range(H):
+        i[j] = dcr[j] * tmp[j] * i[j] * (ONE - i[j])
+    for j in range(H):
+        tmp[j] = dcr[j] * cp[j] * f[j] * (ONE - f[j])
+    for j in range(H):
+        dcr[j] = dcr[j] * f[j]
+    for j in range(H):
+        f[j] = tmp[j]
+
+
 @jit
 def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
     """Run one LSTM layer over a batch of sequences.
@@ -189,13 +233,12 @@ def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
             for j in range(G):
                 s = slope[j]
                 a[j] = s * fast_tanh(s * (a[j] + rr[j] + b[j])) + shift[j]
-            cp = c0[r]
+            # One view per gate: a[H + j] would carry a negative-index check
+            # (H is not known to be >= 0) that stops vectorisation.
             cn = c1[r]
             hn = h1[r]
-            for j in range(H):
-                cc = a[H + j] * cp[j] + a[j] * a[2 * H + j]
-                cn[j] = cc
-                hn[j] = a[3 * H + j] * fast_tanh(cc)
+            _cell_state(a[:H], a[H : 2 * H], a[2 * H : 3 * H], c0[r], cn)
+            _hidden(a[3 * H :], cn, hn)
 
 
 @jit
@@ -219,6 +262,9 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
     G = 4 * H
     dc = np.zeros((B, H), dtype=x.dtype)
     dh_next = np.zeros((B, H), dtype=x.dtype)
+    tc = np.empty(H, dtype=x.dtype)
+    dhs = np.empty(H, dtype=x.dtype)
+    tmp = np.empty(H, dtype=x.dtype)
     for t in range(T - 1, -1, -1):
         gt = gates[t]
         c0 = c[t]
@@ -226,24 +272,8 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
         dht = dh[t]
         for r in range(B):
             a = gt[r]
-            cp = c0[r]
-            cn = c1[r]
-            dhr = dht[r]
-            dnr = dh_next[r]
-            dcr = dc[r]
-            for j in range(H):
-                i = a[j]
-                f = a[H + j]
-                g = a[2 * H + j]
-                o = a[3 * H + j]
-                tc = fast_tanh(cn[j])
-                dhj = dhr[j] + dnr[j]
-                dcj = dcr[j] + dhj * o * (ONE - tc * tc)
-                a[j] = dcj * g * i * (ONE - i)
-                a[H + j] = dcj * cp[j] * f * (ONE - f)
-                a[2 * H + j] = dcj * i * (ONE - g * g)
-                a[3 * H + j] = dhj * tc * o * (ONE - o)
-                dcr[j] = dcj * f
+            _cell_backward(a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :], c0[r], c1[r],
+                           dht[r], dh_next[r], dc[r], tc, dhs, tmp)
         if t > 0:
             np.dot(gt, w_hh, dh_next)
     da = gates.reshape(T * B, G)
