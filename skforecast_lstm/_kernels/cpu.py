@@ -145,12 +145,23 @@ def _gate_slopes(H, dtype):
     # s = 0.5 and shift 0.5 for the sigmoid gates i, f, o
     # (sigmoid(z) = 0.5 * tanh(z / 2) + 0.5) and s = 1, shift 0 for g (tanh).
     # One loop over a row's 4H gates then vectorises as a whole.
-    slope = np.full(4 * H, 0.5, dtype=dtype)
-    shift = np.full(4 * H, 0.5, dtype=dtype)
+    slope = np.empty(4 * H, dtype=dtype)
+    shift = np.empty(4 * H, dtype=dtype)
+    for j in range(4 * H):
+        slope[j] = HALF
+        shift[j] = HALF
     for j in range(2 * H, 3 * H):
-        slope[j] = 1.0
-        shift[j] = 0.0
+        slope[j] = ONE
+        shift[j] = ZERO
     return slope, shift
+
+
+@jit
+def _zero2(a):
+    for r in range(a.shape[0]):
+        row = a[r]
+        for j in range(row.size):
+            row[j] = ZERO
 
 
 # Small loops over few arrays: LLVM vectorises a loop only when it can rule
@@ -260,8 +271,12 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
     T, B, F = x.shape
     H = w_hh.shape[1]
     G = 4 * H
-    dc = np.zeros((B, H), dtype=x.dtype)
-    dh_next = np.zeros((B, H), dtype=x.dtype)
+    # np.empty + loops everywhere: every distinct np.zeros/np.full/fill
+    # signature is one more function for Numba to compile on first use.
+    dc = np.empty((B, H), dtype=x.dtype)
+    dh_next = np.empty((B, H), dtype=x.dtype)
+    _zero2(dc)
+    _zero2(dh_next)
     tc = np.empty(H, dtype=x.dtype)
     dhs = np.empty(H, dtype=x.dtype)
     tmp = np.empty(H, dtype=x.dtype)
@@ -454,8 +469,8 @@ def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quant
         gates = np.empty((T, B, 4 * H), dtype=dtype)
         c = np.empty((T + 1, B, H), dtype=dtype)
         h = np.empty((T + 1, B, H), dtype=dtype)
-        c[0] = ZERO
-        h[0] = ZERO
+        _zero2(c[0])
+        _zero2(h[0])
         lstm_layer_forward(inputs[k], w_ih, w_hh, b, gates, c, h)
         all_gates.append(gates)
         all_c.append(c)
@@ -486,7 +501,9 @@ def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quant
             gb_out[k] += dz[r, k]
 
     H_top = layers[L - 1, 1]
-    dh = np.zeros((T, B, H_top), dtype=dtype)
+    dh = np.empty((T, B, H_top), dtype=dtype)
+    for t in range(T):
+        _zero2(dh[t])
     np.dot(dz, w_out, dh[T - 1])
     for k in range(L - 1, -1, -1):
         w_ih, w_hh, b = _weights(theta, layers, k)
