@@ -14,7 +14,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from ._network import LSTMNetwork, N_CHUNKS, Optimizer, blas_single_thread, effective_n_threads
+from ._network import (
+    N_CHUNKS,
+    PARALLEL_PREDICT_ROWS,
+    LSTMNetwork,
+    Optimizer,
+    blas_single_thread,
+    effective_n_threads,
+)
 from ._validation import as_sequences, check_finite_2d, check_units, resolve_dtype
 
 __all__ = ["LSTMRegressor", "LSTMClassifier"]
@@ -106,6 +113,8 @@ class _BaseLSTM(BaseEstimator):
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
         state = super().__getstate__()
+        if "_infer_cache" in state:  # derived from _theta, rebuilt on the first predict
+            state["_infer_cache"] = {}
         state["_skforecast_lstm_version"] = _version()
         return state
 
@@ -129,7 +138,8 @@ class _BaseLSTM(BaseEstimator):
         return resolve_dtype(self.dtype)
 
     def _predict_sequences(self, X):
-        check_is_fitted(self, "_theta")
+        if "_theta" not in self.__dict__:
+            check_is_fitted(self, "_theta")
         dtype = self._network.dtype
         # Latency path: a ready 3-D float array skips scikit-learn's generic checks.
         if (
@@ -148,7 +158,17 @@ class _BaseLSTM(BaseEstimator):
 
     def _forward(self, X):
         X3 = self._predict_sequences(X)
-        out = self._network.forward(self._theta, X3, effective_n_threads(self.n_jobs))
+        # Transposed weights for inference, kept until the weights change. The
+        # cache is a dict made by fit and filled here, so predict leaves the
+        # estimator's __dict__ as it was.
+        cache = self.__dict__.get("_infer_cache")
+        wt = None if cache is None else cache.get("wt")
+        if wt is None:
+            wt = self._network.inference_weights(self._theta)
+            if cache is not None:
+                cache["wt"] = wt
+        n_threads = 1 if X3.shape[0] < PARALLEL_PREDICT_ROWS else effective_n_threads(self.n_jobs)
+        out = self._network.forward(self._theta, X3, n_threads, wt)
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
         return np.asarray(out, dtype=np.float64)
 
@@ -157,6 +177,7 @@ class _BaseLSTM(BaseEstimator):
         dtype = self._dtype()
         units = check_units(self.units)
         first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
+        self._infer_cache = {}  # the weights are about to change
         X3 = self._sequences(X, reset=first_pass)
         Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype)
         sw = _check_sample_weight(sample_weight, X3, dtype=dtype)
@@ -349,6 +370,7 @@ class _BaseLSTM(BaseEstimator):
         """
         check_is_fitted(self, "_theta")
         self._theta = self._network.load_state_dict(state_dict)
+        self._infer_cache = {}
         return self
 
     def summary(self, print_fn=print):
@@ -467,7 +489,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(200, 8, 1))
     >>> y = X[:, -3, 0]                      # the value three steps back
-    >>> reg = LSTMRegressor(units=16, epochs=40, random_state=0).fit(X, y)
+    >>> reg = LSTMRegressor(units=16, epochs=40, learning_rate=0.01, random_state=0).fit(X, y)
     >>> reg.predict(X[:3]).shape
     (3,)
     >>> reg.score(X, y) > 0.8

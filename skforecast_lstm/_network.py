@@ -269,18 +269,27 @@ class LSTMNetwork:
             -1.0 if clipnorm is None else float(clipnorm),
         )
 
-    def forward(self, theta, X, n_threads=1):
-        """Outputs of the head (probabilities for classification) for 3-D ``X``."""
+    def inference_weights(self, theta):
+        """Transposed weights for :meth:`forward`; recompute whenever ``theta`` changes."""
+        return cpu.inference_weights(theta, self.layers)
+
+    def forward(self, theta, X, n_threads=1, wt=None):
+        """Outputs of the head (probabilities for classification) for 3-D ``X``.
+
+        ``wt``: :meth:`inference_weights` of ``theta``, computed here if None.
+        """
+        if wt is None:
+            wt = cpu.inference_weights(theta, self.layers)
         n = X.shape[0]
         out = np.empty((n, self.n_outputs), dtype=self.dtype)
         if n < PARALLEL_PREDICT_ROWS or n_threads <= 1:
-            cpu.network_forward(theta, self.layers, self.head, X, self.loss_code, out)
+            cpu.network_forward(theta, wt, self.layers, self.head, X, self.loss_code, out)
             return out
         bounds = np.linspace(0, n, n_threads + 1).astype(int)
 
         def run(p):
             lo, hi = bounds[p], bounds[p + 1]
-            cpu.network_forward(theta, self.layers, self.head, X[lo:hi], self.loss_code,
+            cpu.network_forward(theta, wt, self.layers, self.head, X[lo:hi], self.loss_code,
                                 out[lo:hi])
 
         with blas_single_thread(), ThreadPoolExecutor(n_threads - 1) as pool:

@@ -7,7 +7,16 @@ from skforecast_lstm import LSTMClassifier, LSTMRegressor
 # Small and quick: the checks fit each estimator a few hundred times.
 FAST = dict(units=8, epochs=100, batch_size=32, learning_rate=0.01, random_state=0)
 
-EXPECTED_FAILURES = {}
+_SAMPLE_WEIGHT_REASON = (
+    "Minibatch training is stochastic in what it sees together: a sample of weight 2 and the "
+    "same sample repeated twice land in different minibatches and shuffles, so the fitted "
+    "weights differ although both minimise the same expected loss (scikit-learn marks "
+    "MLPRegressor/MLPClassifier and SGD estimators the same way)."
+)
+EXPECTED_FAILURES = {
+    name: {"check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON}
+    for name in ("LSTMRegressor", "LSTMClassifier")
+}
 
 
 def _expected_failed_checks(estimator):

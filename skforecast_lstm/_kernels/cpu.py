@@ -209,6 +209,15 @@ def _cell_backward(i, f, g, o, cp, cn, dhr, dnr, dcr, tc, dhs, tmp):
 
 
 @jit
+def _gate_slopes_view(slope_all, shift_all, H, H_max):
+    # The first 4H entries of slopes built for H_max hold the wrong pattern
+    # when H < H_max; build them again in that (rare: stacks of unequal width) case.
+    if H == H_max:
+        return slope_all, shift_all
+    return _gate_slopes(H, slope_all.dtype)
+
+
+@jit
 def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
     """Run one LSTM layer over a batch of sequences.
 
@@ -520,48 +529,95 @@ def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quant
 
 
 @jit
-def _layer_infer(seq, w_ih_t, w_hh_t, b, out):
-    # One sequence through one layer, state kept in small arrays. The sums run
-    # in a fixed order per row, so a row's result never depends on which other
-    # rows are predicted with it (BLAS GEMM rounds rows differently by their
-    # position in the block).
-    T, F = seq.shape
-    H = w_hh_t.shape[0]
-    a = np.empty(4 * H, dtype=seq.dtype)
-    h = np.zeros(H, dtype=seq.dtype)
-    c = np.zeros(H, dtype=seq.dtype)
-    for t in range(T):
-        for j in range(4 * H):
-            a[j] = b[j]
-        xt = seq[t]
-        for f in range(F):
-            xf = xt[f]
-            w = w_ih_t[f]
-            for j in range(4 * H):
-                a[j] += xf * w[j]
-        for k in range(H):
-            hk = h[k]
-            w = w_hh_t[k]
-            for j in range(4 * H):
-                a[j] += hk * w[j]
-        for j in range(2 * H):
-            a[j] = _sigmoid(a[j])
-        for j in range(2 * H, 3 * H):
-            a[j] = fast_tanh(a[j])
-        for j in range(3 * H, 4 * H):
-            a[j] = _sigmoid(a[j])
-        for j in range(H):
-            cc = a[H + j] * c[j] + a[j] * a[2 * H + j]
-            c[j] = cc
-            h[j] = a[3 * H + j] * fast_tanh(cc)
-        ot = out[t]
-        for j in range(H):
-            ot[j] = h[j]
+def _axpy_rows(a, v, w_t):
+    # a += v @ w_t for one row, four rows of w_t per pass over a: a quarter of
+    # the loads and stores of a, and the sum still runs k = 0, 1, 2, ... in
+    # order ((a + v0 w0) + v1 w1) + ..., so the result is the plain loop's.
+    K = v.size
+    G = a.size
+    k = 0
+    while k + 4 <= K:
+        v0 = v[k]
+        v1 = v[k + 1]
+        v2 = v[k + 2]
+        v3 = v[k + 3]
+        w0 = w_t[k]
+        w1 = w_t[k + 1]
+        w2 = w_t[k + 2]
+        w3 = w_t[k + 3]
+        for j in range(G):
+            a[j] = a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j]
+        k += 4
+    while k < K:
+        vk = v[k]
+        wk = w_t[k]
+        for j in range(G):
+            a[j] = a[j] + vk * wk[j]
+        k += 1
 
 
 @jit
-def network_forward(theta, layers, head, X, out_kind, out):
+def _layer_infer(seq, w_ih_t, w_hh_t, b, slope, shift, a, c0, c1, out):
+    # One sequence through one layer. The sums run in a fixed order per row, so
+    # a row's result never depends on which other rows are predicted with it
+    # (BLAS GEMM rounds rows differently by their position in the block).
+    T = seq.shape[0]
+    H = w_hh_t.shape[0]
+    G = 4 * H
+    for j in range(H):
+        c1[j] = ZERO
+    for t in range(T):
+        # c0 <- c_{t-1}, c1 <- c_t: two buffers, so that no loop reads and
+        # writes the same array (LLVM would fall back to scalar code)
+        c0, c1 = c1, c0
+        for j in range(G):
+            a[j] = b[j]
+        _axpy_rows(a, seq[t], w_ih_t)
+        if t > 0:
+            _axpy_rows(a, out[t - 1], w_hh_t)
+        for j in range(G):
+            s_j = slope[j]
+            a[j] = s_j * fast_tanh(s_j * a[j]) + shift[j]
+        ht = out[t]
+        _cell_state(a[:H], a[H : 2 * H], a[2 * H : 3 * H], c0, c1)
+        _hidden(a[3 * H :], c1, ht)
+
+
+@jit
+def inference_weights(theta, layers):
+    """All layers' transposed weights (``w_ih.T``, ``w_hh.T``) in one flat buffer.
+
+    :func:`network_forward` reads rows of ``w.T``; the estimators compute this
+    once per set of weights, not once per predict call (for C the transposes
+    cost more than a batch-1 forward pass).
+    """
+    L = layers.shape[0]
+    size = 0
+    for k in range(L):
+        size += 4 * layers[k, 1] * (layers[k, 0] + layers[k, 1])
+    wt = np.empty(size, dtype=theta.dtype)
+    o = 0
+    for k in range(L):
+        n_in = layers[k, 0]
+        H = layers[k, 1]
+        w_ih, w_hh, b = _weights(theta, layers, k)
+        w_ih_t = wt[o : o + n_in * 4 * H].reshape(n_in, 4 * H)
+        o += n_in * 4 * H
+        w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
+        o += H * 4 * H
+        for i in range(4 * H):
+            for f in range(n_in):
+                w_ih_t[f, i] = w_ih[i, f]
+            for f in range(H):
+                w_hh_t[f, i] = w_hh[i, f]
+    return wt
+
+
+@jit
+def network_forward(theta, wt, layers, head, X, out_kind, out):
     """Predict: run the stack and the head over ``X`` (batch-major) into ``out``.
+
+    ``wt`` comes from :func:`inference_weights` for the same ``theta``.
 
     ``out_kind`` is a loss code: LOSS_BINARY applies the sigmoid,
     LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are.
@@ -573,20 +629,29 @@ def network_forward(theta, layers, head, X, out_kind, out):
     K = head[1]
     dtype = theta.dtype
     w_out, b_out = _head_weights(theta, head)
-    transposed_ih = []
-    transposed_hh = []
-    biases = []
+    H_max = 0
     for k in range(L):
-        w_ih, w_hh, b = _weights(theta, layers, k)
-        transposed_ih.append(np.ascontiguousarray(w_ih.T))
-        transposed_hh.append(np.ascontiguousarray(w_hh.T))
-        biases.append(b)
-    buffers = [np.empty((T, layers[k, 1]), dtype=dtype) for k in range(L)]
+        H_max = max(H_max, layers[k, 1])
+    a = np.empty(4 * H_max, dtype=dtype)
+    c = np.empty((2, H_max), dtype=dtype)
+    buf = np.empty((2, T * H_max), dtype=dtype)
+    slope_all, shift_all = _gate_slopes(H_max, dtype)
     for r in range(n):
         seq = X[r]
+        o = 0
         for k in range(L):
-            _layer_infer(seq, transposed_ih[k], transposed_hh[k], biases[k], buffers[k])
-            seq = buffers[k]
+            n_in = layers[k, 0]
+            H = layers[k, 1]
+            w_ih_t = wt[o : o + n_in * 4 * H].reshape(n_in, 4 * H)
+            o += n_in * 4 * H
+            w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
+            o += H * 4 * H
+            b = theta[layers[k, 4] : layers[k, 4] + 4 * H]
+            slope, shift = _gate_slopes_view(slope_all, shift_all, H, H_max)
+            hseq = buf[k % 2][: T * H].reshape(T, H)
+            _layer_infer(seq, w_ih_t, w_hh_t, b, slope, shift, a[: 4 * H], c[0][:H], c[1][:H],
+                         hseq)
+            seq = hseq
         hlast = seq[T - 1]
         zr = out[r]
         for k in range(K):
