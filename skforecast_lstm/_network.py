@@ -60,10 +60,15 @@ _blas_state = {"users": 0, "controller": None, "restore": None}
 
 def _blas_controller():
     if _blas_state["controller"] is None:
-        # Numba's np.dot calls SciPy's BLAS; it must be loaded before
-        # threadpoolctl looks for libraries, or it would not be limited.
-        import scipy.linalg.cython_blas  # noqa: F401
+        # The kernels call NumPy's OpenBLAS (see _blas.py), loaded with NumPy.
+        # Only the fallback goes through np.dot to SciPy's BLAS, which must be
+        # loaded before threadpoolctl looks for libraries to be limited.
         from threadpoolctl import ThreadpoolController
+
+        from ._blas import BLAS_SOURCE
+
+        if "fallback" in BLAS_SOURCE:
+            import scipy.linalg.cython_blas  # noqa: F401
 
         _blas_state["controller"] = ThreadpoolController()
     return _blas_state["controller"]

@@ -33,6 +33,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from .._blas import gemm
 from .._jit import OPTIONS, jit
 
 # float32 constants: a Python float literal would promote float32 math to
@@ -237,11 +238,17 @@ def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
     H = w_hh.shape[1]
     G = 4 * H
     slope, shift = _gate_slopes(H, x.dtype)
-    np.dot(x.reshape(T * B, F), w_ih.T, gates.reshape(T * B, G))
-    rec = np.empty((B, G), dtype=x.dtype)
+    # gates = b + x @ w_ih.T for all steps at once, then per step
+    # gates[t] += h[t] @ w_hh.T (BLAS accumulates: no separate add pass)
+    g2 = gates.reshape(T * B, G)
+    for r in range(T * B):
+        row = g2[r]
+        for j in range(G):
+            row[j] = b[j]
+    gemm(x.reshape(T * B, F), w_ih, g2, False, True, 1.0)
     for t in range(T):
-        np.dot(h[t], w_hh.T, rec)
         gt = gates[t]
+        gemm(h[t], w_hh, gt, False, True, 1.0)
         c0 = c[t]
         c1 = c[t + 1]
         h1 = h[t + 1]
@@ -249,10 +256,9 @@ def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
             # 1-D row views: indices from range() are provably >= 0, so no
             # negative-index wraparound blocks vectorisation.
             a = gt[r]
-            rr = rec[r]
             for j in range(G):
                 s = slope[j]
-                a[j] = s * fast_tanh(s * (a[j] + rr[j] + b[j])) + shift[j]
+                a[j] = s * fast_tanh(s * a[j]) + shift[j]
             # One view per gate: a[H + j] would carry a negative-index check
             # (H is not known to be >= 0) that stops vectorisation.
             cn = c1[r]
@@ -299,10 +305,10 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
             _cell_backward(a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :], c0[r], c1[r],
                            dht[r], dh_next[r], dc[r], tc, dhs, tmp)
         if t > 0:
-            np.dot(gt, w_hh, dh_next)
+            gemm(gt, w_hh, dh_next, False, False, 0.0)
     da = gates.reshape(T * B, G)
-    np.dot(da.T, x.reshape(T * B, F), dw_ih)
-    np.dot(da.T, h[:T].reshape(T * B, H), dw_hh)
+    gemm(da, x.reshape(T * B, F), dw_ih, True, False, 0.0)
+    gemm(da, h[:T].reshape(T * B, H), dw_hh, True, False, 0.0)
     for j in range(G):
         db[j] = ZERO
     for r in range(T * B):
@@ -310,7 +316,7 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
         for j in range(G):
             db[j] += row[j]
     if dx.size > 0:
-        np.dot(da, w_ih, dx.reshape(T * B, F))
+        gemm(da, w_ih, dx.reshape(T * B, F), False, False, 0.0)
 
 
 @jit
@@ -428,7 +434,7 @@ def _gather_time_major(X, idx):
 
 @jit
 def _dense(hlast, w, b, z):
-    np.dot(hlast, w.T, z)
+    gemm(hlast, w, z, False, True, 0.0)
     B, K = z.shape
     for r in range(B):
         for k in range(K):
@@ -502,7 +508,7 @@ def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quant
     loss = loss_and_dlogits(z, yb, swb, loss_kind, quantiles, scale, dz)
 
     gw_out, gb_out = _head_weights(grad, head)
-    np.dot(dz.T, hlast, gw_out)
+    gemm(dz, hlast, gw_out, True, False, 0.0)
     for k in range(K):
         gb_out[k] = ZERO
     for r in range(B):
@@ -513,7 +519,7 @@ def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quant
     dh = np.empty((T, B, H_top), dtype=dtype)
     for t in range(T):
         _zero2(dh[t])
-    np.dot(dz, w_out, dh[T - 1])
+    gemm(dz, w_out, dh[T - 1], False, False, 0.0)
     for k in range(L - 1, -1, -1):
         w_ih, w_hh, b = _weights(theta, layers, k)
         gw_ih, gw_hh, gb = _weights(grad, layers, k)
