@@ -251,10 +251,7 @@ class LSTMNetwork:
         scale = 1.0 / denom
 
         def run(p):
-            return cpu.network_loss_grad(
-                theta, grads[p], self.layers, self.head, X, Y, sw, parts[p],
-                self.loss_code, self.quantiles, scale,
-            )
+            return self._part_loss_grad(theta, grads, p, X, Y, sw, parts[p], scale)
 
         if pool is not None and len(parts) > 1:
             futures = [pool.submit(run, p) for p in range(1, len(parts))]
@@ -262,6 +259,77 @@ class LSTMNetwork:
         else:
             total = sum(run(p) for p in range(len(parts)))
         return total / denom, len(parts)
+
+    # The forward pass, head and BPTT of one part are a handful of kernel calls
+    # made from Python: one compiled orchestration function (lists of arrays,
+    # every kernel linked and optimised again inside it) cost about 3 s of the
+    # first fit's compilation, the calls cost ~20 us per part. Buffers live in
+    # a workspace per part, reused by every minibatch: no allocation per step.
+    def _part_loss_grad(self, theta, grads, p, X, Y, sw, idx, scale):
+        T = X.shape[1]
+        b = idx.size
+        ws = self._workspace(p, T, b)
+        x = ws.view("x", T, b, self.n_features)
+        cpu.gather_time_major(X, idx, x)
+        inputs, states = [x], []
+        for k, (w_ih, w_hh, bias) in enumerate(self._views(theta)):
+            H = self.units[k]
+            gates = ws.view(f"gates{k}", T, b, 4 * H)
+            c = ws.view(f"c{k}", T + 1, b, H)
+            h = ws.view(f"h{k}", T + 1, b, H)
+            c[0] = 0.0
+            h[0] = 0.0
+            cpu.lstm_layer_forward(inputs[k], w_ih, w_hh, bias, gates, c, h)
+            states.append((gates, c, h))
+            inputs.append(h[1:])
+        w_out, b_out = self._head_views(theta)
+        gw_out, gb_out = self._head_views(grads[p])
+        K = self.n_outputs
+        dh = ws.view("dh", T, b, self.units[-1])
+        dh[: T - 1] = 0.0
+        loss = cpu.head_loss_grad(
+            states[-1][2][T], w_out, b_out, gw_out, gb_out, Y, sw, idx, self.loss_code,
+            self.quantiles, scale, ws.view("z", b, K), ws.view("yb", b, K), ws.view("swb", b),
+            ws.view("dz", b, K), dh[T - 1],
+        )
+        params = self._views(theta)
+        for k in range(len(self.units) - 1, -1, -1):
+            w_ih, w_hh, _ = params[k]
+            gw_ih, gw_hh, gb = self._views(grads[p])[k]
+            if k > 0:
+                dx = ws.view("dx", T, b, self.layers[k, 0])
+            else:
+                dx = ws.empty
+            gates, c, h = states[k]
+            cpu.lstm_layer_backward(inputs[k], w_ih, w_hh, gates, c, h, dh, gw_ih, gw_hh, gb, dx)
+            ws.swap("dh", "dx")
+            dh = dx
+        return loss
+
+    def _workspace(self, p, T, rows):
+        spaces = self.__dict__.setdefault("_spaces", {})
+        ws = spaces.get(p)
+        if ws is None or ws.T != T or ws.rows < rows:
+            ws = spaces[p] = _Workspace(self, T, rows)
+        return ws
+
+    def _views(self, arr):
+        """``[(w_ih, w_hh, b)]`` per layer: views into ``arr`` (theta or a gradient row)."""
+        out = []
+        for n_in, H, o_ih, o_hh, o_b in self.layers.tolist():
+            out.append((arr[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in),
+                        arr[o_hh : o_hh + 4 * H * H].reshape(4 * H, H),
+                        arr[o_b : o_b + 4 * H]))
+        return out
+
+    def _head_views(self, arr):
+        n_in, K, o_w, o_bias = self.head.tolist()
+        return arr[o_w : o_w + K * n_in].reshape(K, n_in), arr[o_bias : o_bias + K]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_spaces", None)  # scratch buffers, rebuilt on demand
+        return state
 
     def apply(self, theta, grads, n_parts, opt, learning_rate, beta_1, beta_2, epsilon,
               momentum, clipnorm):
@@ -312,6 +380,34 @@ class LSTMNetwork:
         n_in, K = int(self.head[0]), int(self.head[1])
         rows.append(("dense", "Dense", K, K * n_in + K))
         return rows
+
+
+class _Workspace:
+    """Flat scratch buffers for one part of a minibatch (at most ``rows`` rows).
+
+    ``view(name, *shape)`` gives a C-contiguous array over the start of a
+    buffer, so a smaller last minibatch reuses the same memory.
+    """
+
+    def __init__(self, net, T, rows):
+        self.T = T
+        self.rows = rows
+        H_max = max(net.units)
+        K = net.n_outputs
+        sizes = {"x": T * rows * net.n_features, "dh": T * rows * H_max,
+                 "dx": T * rows * H_max, "z": rows * K, "yb": rows * K, "dz": rows * K,
+                 "swb": rows}
+        for k, H in enumerate(net.units):
+            sizes[f"gates{k}"] = T * rows * 4 * H
+            sizes[f"c{k}"] = sizes[f"h{k}"] = (T + 1) * rows * H
+        self.buffers = {name: np.empty(n, dtype=net.dtype) for name, n in sizes.items()}
+        self.empty = np.empty((0, 0, 0), dtype=net.dtype)
+
+    def view(self, name, *shape):
+        return self.buffers[name][: int(np.prod(shape))].reshape(shape)
+
+    def swap(self, a, b):
+        self.buffers[a], self.buffers[b] = self.buffers[b], self.buffers[a]
 
 
 def _as_numpy(value):

@@ -150,7 +150,8 @@ def test_classifier_latency_path_matches_generic_path():
 
 
 @pytest.mark.parametrize(
-    "name", ["network_loss_grad", "apply_gradients", "network_forward", "inference_weights",
+    "name", ["head_loss_grad", "gather_time_major", "apply_gradients", "network_forward",
+             "inference_weights",
              "lstm_layer_forward", "lstm_layer_backward", "loss_and_dlogits"],
 )
 def test_kernels_are_cached_on_disk(name):

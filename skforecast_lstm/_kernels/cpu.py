@@ -420,117 +420,43 @@ def _head_weights(theta, head):
 
 
 @jit
-def _gather_time_major(X, idx):
-    n, T, F = X.shape
-    B = idx.size
-    x = np.empty((T, B, F), dtype=X.dtype)
-    for r in range(B):
+def gather_time_major(X, idx, x):
+    """Rows ``idx`` of batch-major ``X`` (n, T, F) into time-major ``x`` (T, B, F)."""
+    T = X.shape[1]
+    for r in range(idx.size):
         s = idx[r]
         for t in range(T):
-            for f in range(F):
-                x[t, r, f] = X[s, t, f]
-    return x
+            src = X[s, t]
+            dst = x[t, r]
+            for f in range(src.size):
+                dst[f] = src[f]
 
 
 @jit
-def _dense(hlast, w, b, z):
-    gemm(hlast, w, z, False, True, 0.0)
-    B, K = z.shape
-    for r in range(B):
-        for k in range(K):
-            z[r, k] += b[k]
+def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, quantiles, scale,
+                   z, yb, swb, dz, dh_last):
+    """Dense head on the last hidden state, loss, head gradients and dL/dh_T.
 
-
-@jit
-def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quantiles, scale):
-    """Forward pass, loss and full BPTT for the samples ``idx`` of ``X``.
-
-    Parameters
-    ----------
-    theta : ndarray of shape (P,)
-        All parameters, laid out as ``layers`` and ``head`` say.
-    grad : ndarray of shape (P,)
-        Output: gradient of ``scale * sum of weighted sample losses``.
-    layers : ndarray of shape (L, 5), int64
-    head : ndarray of shape (4,), int64
-    X : ndarray of shape (n, T, F)
-        All samples, batch-major, as the user gave them.
-    Y : ndarray of shape (n, K)
-    sw : ndarray of shape (n,)
-        Sample weights.
-    idx : ndarray of shape (B,), int64
-        The rows of ``X`` that form this (part of a) minibatch.
-    loss_kind : int
-    quantiles : ndarray of shape (K,)
-    scale : float
-
-    Returns
-    -------
-    loss : float
-        Sum of the weighted sample losses over ``idx``.
+    ``z``, ``yb``, ``swb``, ``dz`` are (B, K), (B, K), (B,), (B, K) workspaces;
+    ``gw_out``/``gb_out`` receive the head's gradients and ``dh_last`` (B, H)
+    the gradient flowing into the top layer's last hidden state. Returns the
+    sum of the weighted sample losses.
     """
-    L = layers.shape[0]
-    B = idx.size
-    T = X.shape[1]
-    dtype = theta.dtype
-    x = _gather_time_major(X, idx)
-    inputs = [x]
-    all_gates = []
-    all_c = []
-    all_h = []
-    for k in range(L):
-        H = layers[k, 1]
-        w_ih, w_hh, b = _weights(theta, layers, k)
-        gates = np.empty((T, B, 4 * H), dtype=dtype)
-        c = np.empty((T + 1, B, H), dtype=dtype)
-        h = np.empty((T + 1, B, H), dtype=dtype)
-        _zero2(c[0])
-        _zero2(h[0])
-        lstm_layer_forward(inputs[k], w_ih, w_hh, b, gates, c, h)
-        all_gates.append(gates)
-        all_c.append(c)
-        all_h.append(h)
-        inputs.append(h[1:])
-
-    # head and loss on the last hidden state of the top layer
-    K = head[1]
-    w_out, b_out = _head_weights(theta, head)
-    hlast = all_h[L - 1][T]
-    z = np.empty((B, K), dtype=dtype)
-    _dense(hlast, w_out, b_out, z)
-    yb = np.empty((B, K), dtype=dtype)
-    swb = np.empty(B, dtype=dtype)
+    B, K = z.shape
     for r in range(B):
         swb[r] = sw[idx[r]]
         for k in range(K):
             yb[r, k] = Y[idx[r], k]
-    dz = np.empty((B, K), dtype=dtype)
+            z[r, k] = b_out[k]
+    gemm(hlast, w_out, z, False, True, 1.0)
     loss = loss_and_dlogits(z, yb, swb, loss_kind, quantiles, scale, dz)
-
-    gw_out, gb_out = _head_weights(grad, head)
     gemm(dz, hlast, gw_out, True, False, 0.0)
     for k in range(K):
         gb_out[k] = ZERO
     for r in range(B):
         for k in range(K):
             gb_out[k] += dz[r, k]
-
-    H_top = layers[L - 1, 1]
-    dh = np.empty((T, B, H_top), dtype=dtype)
-    for t in range(T):
-        _zero2(dh[t])
-    gemm(dz, w_out, dh[T - 1], False, False, 0.0)
-    for k in range(L - 1, -1, -1):
-        w_ih, w_hh, b = _weights(theta, layers, k)
-        gw_ih, gw_hh, gb = _weights(grad, layers, k)
-        if k > 0:
-            dx = np.empty((T, B, layers[k, 0]), dtype=dtype)
-        else:
-            dx = np.empty((0, 0, 0), dtype=dtype)
-        lstm_layer_backward(
-            inputs[k], w_ih, w_hh, all_gates[k], all_c[k], all_h[k], dh, gw_ih, gw_hh, gb, dx
-        )
-        dh = dx
+    gemm(dz, w_out, dh_last, False, False, 0.0)
     return loss
 
 
