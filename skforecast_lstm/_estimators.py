@@ -267,6 +267,7 @@ class _BaseLSTM(BaseEstimator):
         finally:
             if pool is not None:
                 pool.shutdown()
+            self._network.release_workspaces()
         if X_val is not None and self.best_validation_score_ is not None:
             self._theta = best_theta
         if diverged:

@@ -313,6 +313,10 @@ class LSTMNetwork:
             ws = spaces[p] = _Workspace(self, T, rows)
         return ws
 
+    def release_workspaces(self):
+        """Free the scratch buffers (a fit calls this when it ends)."""
+        self.__dict__.pop("_spaces", None)
+
     def _views(self, arr):
         """``[(w_ih, w_hh, b)]`` per layer: views into ``arr`` (theta or a gradient row)."""
         out = []
