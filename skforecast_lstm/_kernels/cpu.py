@@ -136,25 +136,18 @@ def _fast_sigmoid_impl(x):
 
 
 @jit
-def _sigmoid(x):
-    return fast_sigmoid(x)
-
-
-@jit
-def _gate_slopes(H, dtype):
-    # Every gate as one function, act(z) = s * tanh(s * z) + (1 - 2s)... with
-    # s = 0.5 and shift 0.5 for the sigmoid gates i, f, o
-    # (sigmoid(z) = 0.5 * tanh(z / 2) + 0.5) and s = 1, shift 0 for g (tanh).
-    # One loop over a row's 4H gates then vectorises as a whole.
-    slope = np.empty(4 * H, dtype=dtype)
-    shift = np.empty(4 * H, dtype=dtype)
-    for j in range(4 * H):
-        slope[j] = HALF
-        shift[j] = HALF
-    for j in range(2 * H, 3 * H):
-        slope[j] = ONE
-        shift[j] = ZERO
-    return slope, shift
+def _activate_gates(a, H):
+    # i, f: sigmoid(z) = 0.5 * tanh(z / 2) + 0.5; g: tanh; o: sigmoid. Three
+    # loops over 1-D views with constant factors: each vectorises.
+    sig = a[: 2 * H]
+    for j in range(sig.size):
+        sig[j] = HALF * fast_tanh(HALF * sig[j]) + HALF
+    g = a[2 * H : 3 * H]
+    for j in range(g.size):
+        g[j] = fast_tanh(g[j])
+    o = a[3 * H :]
+    for j in range(o.size):
+        o[j] = HALF * fast_tanh(HALF * o[j]) + HALF
 
 
 @jit
@@ -210,15 +203,6 @@ def _cell_backward(i, f, g, o, cp, cn, dhr, dnr, dcr, tc, dhs, tmp):
 
 
 @jit
-def _gate_slopes_view(slope_all, shift_all, H, H_max):
-    # The first 4H entries of slopes built for H_max hold the wrong pattern
-    # when H < H_max; build them again in that (rare: stacks of unequal width) case.
-    if H == H_max:
-        return slope_all, shift_all
-    return _gate_slopes(H, slope_all.dtype)
-
-
-@jit
 def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
     """Run one LSTM layer over a batch of sequences.
 
@@ -237,7 +221,6 @@ def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
     T, B, F = x.shape
     H = w_hh.shape[1]
     G = 4 * H
-    slope, shift = _gate_slopes(H, x.dtype)
     # gates = b + x @ w_ih.T for all steps at once, then per step
     # gates[t] += h[t] @ w_hh.T (BLAS accumulates: no separate add pass)
     g2 = gates.reshape(T * B, G)
@@ -256,9 +239,7 @@ def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
             # 1-D row views: indices from range() are provably >= 0, so no
             # negative-index wraparound blocks vectorisation.
             a = gt[r]
-            for j in range(G):
-                s = slope[j]
-                a[j] = s * fast_tanh(s * a[j]) + shift[j]
+            _activate_gates(a, H)
             # One view per gate: a[H + j] would carry a negative-index check
             # (H is not known to be >= 0) that stops vectorisation.
             cn = c1[r]
@@ -320,12 +301,6 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
 
 
 @jit
-def _softplus(z):
-    # log(1 + exp(z)) without overflow
-    return max(z, ZERO) + np.log1p(np.exp(-abs(z)))
-
-
-@jit
 def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
     """Loss of a batch and its gradient with respect to the head's outputs.
 
@@ -367,8 +342,10 @@ def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
             total += w * acc / K
         elif loss_kind == LOSS_BINARY:
             zz = zr[0]
-            total += w * (_softplus(zz) - yr[0] * zz)
-            dr[0] = (_sigmoid(zz) - yr[0]) * w * scale
+            # softplus(z) = log(1 + exp(z)) without overflow
+            softplus = max(zz, ZERO) + np.log1p(np.exp(-abs(zz)))
+            total += w * (softplus - yr[0] * zz)
+            dr[0] = (fast_sigmoid(zz) - yr[0]) * w * scale
         elif loss_kind == LOSS_SOFTMAX:
             m = zr[0]
             for k in range(1, K):
@@ -462,24 +439,21 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
 
 @jit
 def _axpy_rows(a, v, w_t):
-    # a += v @ w_t for one row, four rows of w_t per pass over a: a quarter of
-    # the loads and stores of a, and the sum still runs k = 0, 1, 2, ... in
-    # order ((a + v0 w0) + v1 w1) + ..., so the result is the plain loop's.
+    # a += v @ w_t for one row, eight rows of w_t per pass over a (an eighth of
+    # the loads and stores of a); the sum still runs k = 0, 1, 2, ... in order,
+    # ((a + v0 w0) + v1 w1) + ..., so the result is the plain loop's.
     K = v.size
     G = a.size
     k = 0
-    while k + 4 <= K:
-        v0 = v[k]
-        v1 = v[k + 1]
-        v2 = v[k + 2]
-        v3 = v[k + 3]
-        w0 = w_t[k]
-        w1 = w_t[k + 1]
-        w2 = w_t[k + 2]
-        w3 = w_t[k + 3]
+    while k + 8 <= K:
+        v0, v1, v2, v3 = v[k], v[k + 1], v[k + 2], v[k + 3]
+        v4, v5, v6, v7 = v[k + 4], v[k + 5], v[k + 6], v[k + 7]
+        w0, w1, w2, w3 = w_t[k], w_t[k + 1], w_t[k + 2], w_t[k + 3]
+        w4, w5, w6, w7 = w_t[k + 4], w_t[k + 5], w_t[k + 6], w_t[k + 7]
         for j in range(G):
-            a[j] = a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j]
-        k += 4
+            a[j] = (a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j] + v4 * w4[j]
+                    + v5 * w5[j] + v6 * w6[j] + v7 * w7[j])
+        k += 8
     while k < K:
         vk = v[k]
         wk = w_t[k]
@@ -489,7 +463,7 @@ def _axpy_rows(a, v, w_t):
 
 
 @jit
-def _layer_infer(seq, w_ih_t, w_hh_t, b, slope, shift, a, c0, c1, out):
+def _layer_infer(seq, w_ih_t, w_hh_t, b, a, c0, c1, out):
     # One sequence through one layer. The sums run in a fixed order per row, so
     # a row's result never depends on which other rows are predicted with it
     # (BLAS GEMM rounds rows differently by their position in the block).
@@ -507,9 +481,7 @@ def _layer_infer(seq, w_ih_t, w_hh_t, b, slope, shift, a, c0, c1, out):
         _axpy_rows(a, seq[t], w_ih_t)
         if t > 0:
             _axpy_rows(a, out[t - 1], w_hh_t)
-        for j in range(G):
-            s_j = slope[j]
-            a[j] = s_j * fast_tanh(s_j * a[j]) + shift[j]
+        _activate_gates(a, H)
         ht = out[t]
         _cell_state(a[:H], a[H : 2 * H], a[2 * H : 3 * H], c0, c1)
         _hidden(a[3 * H :], c1, ht)
@@ -567,7 +539,6 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
     a = np.empty(4 * H_max, dtype=dtype)
     c = np.empty((2, H_max), dtype=dtype)
     buf = np.empty((2, T * H_max), dtype=dtype)
-    slope_all, shift_all = _gate_slopes(H_max, dtype)
     for r in range(n):
         seq = X[r]
         o = 0
@@ -579,9 +550,8 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
             w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
             o += H * 4 * H
             b = theta[layers[k, 4] : layers[k, 4] + 4 * H]
-            slope, shift = _gate_slopes_view(slope_all, shift_all, H, H_max)
             hseq = buf[k % 2][: T * H].reshape(T, H)
-            _layer_infer(seq, w_ih_t, w_hh_t, b, slope, shift, a[: 4 * H], c[0][:H], c[1][:H],
+            _layer_infer(seq, w_ih_t, w_hh_t, b, a[: 4 * H], c[0][:H], c[1][:H],
                          hseq)
             seq = hseq
         hlast = seq[T - 1]
@@ -593,7 +563,7 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                 acc += wk[j] * hlast[j]
             zr[k] = acc
         if out_kind == LOSS_BINARY:
-            zr[0] = _sigmoid(zr[0])
+            zr[0] = fast_sigmoid(zr[0])
         elif out_kind == LOSS_SOFTMAX:
             m = zr[0]
             for k in range(1, K):
