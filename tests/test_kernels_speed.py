@@ -188,3 +188,40 @@ def test_blas_fallback_gives_the_same_model(tmp_path):
         outs.append(res.stdout.splitlines())
     assert "fallback" not in outs[0][0] and "fallback" in outs[1][0]
     np.testing.assert_allclose(eval(outs[0][1]), eval(outs[1][1]), rtol=1e-10)
+
+
+def test_cache_reused_by_new_processes_and_joblib_workers(tmp_path):
+    """A second process, and a loky worker, load every kernel from the disk cache."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from joblib import Parallel, delayed\n"
+        "def fit():\n"
+        "    from skforecast_lstm import LSTMRegressor\n"
+        "    from skforecast_lstm._kernels import cpu\n"
+        "    rng = np.random.RandomState(0)\n"
+        "    X = rng.normal(size=(64, 5, 1)); y = X[:, -1, 0]\n"
+        "    LSTMRegressor(units=4, epochs=1, batch_size=32, random_state=0).fit(X, y)\n"
+        "    kernels = [cpu.gather_time_major, cpu.lstm_layer_forward, cpu.head_loss_grad,\n"
+        "               cpu.lstm_layer_backward, cpu.apply_gradients]\n"
+        "    return sum(sum(k.stats.cache_misses.values()) for k in kernels)\n"
+        "import sys\n"
+        "if sys.argv[1] == 'worker':\n"
+        "    print(Parallel(n_jobs=2)(delayed(fit)() for _ in range(2)))\n"
+        "else:\n"
+        "    print([fit()])\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, NUMBA_CACHE_DIR=str(tmp_path))
+    misses = []
+    for mode in ("first", "second", "worker"):
+        res = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
+                             env=env, timeout=600)
+        assert res.returncode == 0, res.stderr[-2000:]
+        misses.append(eval(res.stdout.strip().splitlines()[-1]))
+    assert misses[0][0] > 0  # the first process compiled
+    assert misses[1] == [0]  # a new process found everything on disk
+    assert misses[2] == [0, 0]  # so did joblib's worker processes
