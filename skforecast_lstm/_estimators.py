@@ -20,6 +20,7 @@ from ._graph import draw_masks
 from ._network import (
     ACTIVATIONS,
     N_CHUNKS,
+    PARALLEL_PREDICT_ROWS,
     LSTMNetwork,
     Optimizer,
     blas_single_thread,
@@ -162,6 +163,8 @@ class _BaseLSTM(BaseEstimator):
     # ------------------------------------------------------------ persistence
     def __getstate__(self):
         state = super().__getstate__()
+        if "_infer_cache" in state:  # derived from _theta, rebuilt on the first predict
+            state["_infer_cache"] = {}
         state["_skforecast_lstm_version"] = _version()
         return state
 
@@ -235,7 +238,8 @@ class _BaseLSTM(BaseEstimator):
         return resolve_dtype(self.dtype)
 
     def _predict_sequences(self, X):
-        check_is_fitted(self, "_theta")
+        if "_theta" not in self.__dict__:
+            check_is_fitted(self, "_theta")
         dtype = self._network.dtype
         if self._input_ndim == "tokens":
             return self._sequences(X, reset=False)
@@ -257,9 +261,29 @@ class _BaseLSTM(BaseEstimator):
     def _forward(self, X):
         X3 = self._predict_sequences(X)
         device = self._device(self._network)
-        out = forward(self._network, self._theta, X3, effective_n_threads(self.n_jobs), device)
+        n_threads = 1 if X3.shape[0] < PARALLEL_PREDICT_ROWS else effective_n_threads(self.n_jobs)
+        if device == "cuda":
+            out = forward(self._network, self._theta, X3, n_threads, device)
+        else:
+            out = self._network.forward(self._theta, X3, n_threads, self._inference_weights())
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
         return np.asarray(out, dtype=np.float64)
+
+    def _inference_weights(self):
+        """Transposed weights of the plain network's predict, kept until the weights change.
+
+        The cache is a dict made by fit and filled here, so predict leaves the
+        estimator's ``__dict__`` as it was.
+        """
+        if not self._network.plain:
+            return None
+        cache = self.__dict__.get("_infer_cache")
+        wt = None if cache is None else cache.get("wt")
+        if wt is None:
+            wt = self._network.inference_weights(self._theta)
+            if cache is not None:
+                cache["wt"] = wt
+        return wt
 
     # ------------------------------------------------------------ training
     def _fit(self, X, y, sample_weight, incremental, classes=None):
@@ -267,6 +291,7 @@ class _BaseLSTM(BaseEstimator):
         units = check_units(self.units)
         first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
         self._check_options()
+        self._infer_cache = {}  # the weights are about to change
         X3 = self._sequences(X, reset=first_pass)
         with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
             Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype,
@@ -371,6 +396,7 @@ class _BaseLSTM(BaseEstimator):
         finally:
             if pool is not None:
                 pool.shutdown()
+            self._network.release_workspaces()
         if X_val is not None and self.best_validation_score_ is not None:
             self._theta = best_theta
         if interrupted:
@@ -535,6 +561,7 @@ class _BaseLSTM(BaseEstimator):
         """
         check_is_fitted(self, "_theta")
         self._theta = self._network.load_state_dict(state_dict)
+        self._infer_cache = {}
         return self
 
     def summary(self, print_fn=print):

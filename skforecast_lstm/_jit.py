@@ -20,9 +20,9 @@ import warnings
 
 from numba import njit
 
-__all__ = ["jit"]
+__all__ = ["jit", "OPTIONS"]
 
-_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
+OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
 
 
 def jit(func):
@@ -39,11 +39,11 @@ def jit(func):
         The lazily compiled dispatcher.
     """
     try:
-        return njit(**_OPTIONS)(func)
+        return njit(**OPTIONS)(func)
     except RuntimeError as exc:  # "cannot cache function ...: no locator available"
         if "cache" not in str(exc):
             raise
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            options = dict(_OPTIONS, cache=False)
+            options = dict(OPTIONS, cache=False)
             return njit(**options)(func)

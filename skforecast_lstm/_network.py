@@ -100,8 +100,10 @@ _blas_state = {"users": 0, "controller": None, "restore": None}
 
 def _blas_controller():
     if _blas_state["controller"] is None:
-        # Numba's np.dot calls SciPy's BLAS; it must be loaded before
-        # threadpoolctl looks for libraries, or it would not be limited.
+        # The plain kernels call NumPy's OpenBLAS (see _blas.py), loaded with
+        # NumPy; the kernels of the Keras options and the fallback call np.dot,
+        # i.e. SciPy's BLAS, which must be loaded before threadpoolctl looks for
+        # libraries to be limited.
         import scipy.linalg.cython_blas  # noqa: F401
         from threadpoolctl import ThreadpoolController
 
@@ -378,10 +380,7 @@ class LSTMNetwork:
 
         def run(p):
             if plain:
-                return cpu.network_loss_grad(
-                    theta, grads[p], self.layers, self.head, X, Y, sw, parts[p],
-                    self.loss_code, self.quantiles, scale,
-                )
+                return self._part_loss_grad(theta, grads, p, X, Y, sw, parts[p], scale)
             rows = parts[p]
             return _graph.loss_grad_part(
                 self, theta, grads[p], X[rows], Y[rows], sw[rows],
@@ -403,6 +402,81 @@ class LSTMNetwork:
             return max(1, int(np.count_nonzero(X[idx] != self.embedding[2])))
         return idx.size * (Y.shape[1] // self.n_outputs)
 
+    # The forward pass, head and BPTT of one part are a handful of kernel calls
+    # made from Python: one compiled orchestration function (lists of arrays,
+    # every kernel linked and optimised again inside it) cost about 3 s of the
+    # first fit's compilation, the calls cost ~20 us per part. Buffers live in
+    # a workspace per part, reused by every minibatch: no allocation per step.
+    def _part_loss_grad(self, theta, grads, p, X, Y, sw, idx, scale):
+        T = X.shape[1]
+        b = idx.size
+        ws = self._workspace(p, T, b)
+        x = ws.view("x", T, b, self.n_features)
+        cpu.gather_time_major(X, idx, x)
+        inputs, states = [x], []
+        for k, (w_ih, w_hh, bias) in enumerate(self._views(theta)):
+            H = self.units[k]
+            gates = ws.view(f"gates{k}", T, b, 4 * H)
+            c = ws.view(f"c{k}", T + 1, b, H)
+            h = ws.view(f"h{k}", T + 1, b, H)
+            c[0] = 0.0
+            h[0] = 0.0
+            cpu.lstm_layer_forward(inputs[k], w_ih, w_hh, bias, gates, c, h)
+            states.append((gates, c, h))
+            inputs.append(h[1:])
+        w_out, b_out = self._head_views(theta)
+        gw_out, gb_out = self._head_views(grads[p])
+        K = self.n_outputs
+        dh = ws.view("dh", T, b, self.units[-1])
+        dh[: T - 1] = 0.0
+        loss = cpu.head_loss_grad(
+            states[-1][2][T], w_out, b_out, gw_out, gb_out, Y, sw, idx, self.loss_code,
+            self.quantiles, scale, ws.view("z", b, K), ws.view("yb", b, K), ws.view("swb", b),
+            ws.view("dz", b, K), dh[T - 1],
+        )
+        params = self._views(theta)
+        for k in range(len(self.units) - 1, -1, -1):
+            w_ih, w_hh, _ = params[k]
+            gw_ih, gw_hh, gb = self._views(grads[p])[k]
+            if k > 0:
+                dx = ws.view("dx", T, b, self.layers[k, 0])
+            else:
+                dx = ws.empty
+            gates, c, h = states[k]
+            cpu.lstm_layer_backward(inputs[k], w_ih, w_hh, gates, c, h, dh, gw_ih, gw_hh, gb, dx)
+            ws.swap("dh", "dx")
+            dh = dx
+        return loss
+
+    def _workspace(self, p, T, rows):
+        spaces = self.__dict__.setdefault("_spaces", {})
+        ws = spaces.get(p)
+        if ws is None or ws.T != T or ws.rows < rows:
+            ws = spaces[p] = _Workspace(self, T, rows)
+        return ws
+
+    def release_workspaces(self):
+        """Free the scratch buffers (a fit calls this when it ends)."""
+        self.__dict__.pop("_spaces", None)
+
+    def _views(self, arr):
+        """``[(w_ih, w_hh, b)]`` per layer: views into ``arr`` (theta or a gradient row)."""
+        out = []
+        for n_in, H, o_ih, o_hh, o_b in self.layers.tolist():
+            out.append((arr[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in),
+                        arr[o_hh : o_hh + 4 * H * H].reshape(4 * H, H),
+                        arr[o_b : o_b + 4 * H]))
+        return out
+
+    def _head_views(self, arr):
+        n_in, K, o_w, o_bias = self.head.tolist()
+        return arr[o_w : o_w + K * n_in].reshape(K, n_in), arr[o_bias : o_bias + K]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_spaces", None)  # scratch buffers, rebuilt on demand
+        return state
+
     def apply(self, theta, grads, n_parts, opt, learning_rate, beta_1, beta_2, epsilon,
               momentum, clipnorm):
         """Sum the parts' gradients, clip, step the optimizer. Returns the norm."""
@@ -414,20 +488,27 @@ class LSTMNetwork:
             -1.0 if clipnorm is None else float(clipnorm),
         )
 
-    def forward(self, theta, X, n_threads=1):
+    def inference_weights(self, theta):
+        """Transposed weights for :meth:`forward`; recompute whenever ``theta`` changes."""
+        return cpu.inference_weights(theta, self.layers)
+
+    def forward(self, theta, X, n_threads=1, wt=None):
         """Outputs of the head (probabilities for classification).
 
         ``(n, K)``, or ``(n, steps, K)`` for sequence outputs. Plain networks
-        compute each row on its own (results independent of batching);
-        the others run blocks of ``PREDICT_BLOCK`` rows through BLAS.
+        compute each row on its own (results independent of batching), with
+        ``wt``, the :meth:`inference_weights` of ``theta`` (computed here if
+        None); the others run blocks of ``PREDICT_BLOCK`` rows through BLAS.
         """
         n = X.shape[0]
         if self.plain:
             out = np.empty((n, self.n_outputs), dtype=self.dtype)
+            if wt is None:
+                wt = cpu.inference_weights(theta, self.layers)
 
             def run(lo, hi):
-                cpu.network_forward(theta, self.layers, self.head, X[lo:hi], self.loss_code,
-                                    out[lo:hi])
+                cpu.network_forward(theta, wt, self.layers, self.head, X[lo:hi],
+                                    self.loss_code, out[lo:hi])
         else:
             steps = None
             if self.decoder_units:
@@ -493,6 +574,34 @@ class LSTMNetwork:
             shape = f"(None, {K})"
         rows.append(("dense", "Dense", shape, K * n_in + K, False))
         return rows
+
+
+class _Workspace:
+    """Flat scratch buffers for one part of a minibatch (at most ``rows`` rows).
+
+    ``view(name, *shape)`` gives a C-contiguous array over the start of a
+    buffer, so a smaller last minibatch reuses the same memory.
+    """
+
+    def __init__(self, net, T, rows):
+        self.T = T
+        self.rows = rows
+        H_max = max(net.units)
+        K = net.n_outputs
+        sizes = {"x": T * rows * net.n_features, "dh": T * rows * H_max,
+                 "dx": T * rows * H_max, "z": rows * K, "yb": rows * K, "dz": rows * K,
+                 "swb": rows}
+        for k, H in enumerate(net.units):
+            sizes[f"gates{k}"] = T * rows * 4 * H
+            sizes[f"c{k}"] = sizes[f"h{k}"] = (T + 1) * rows * H
+        self.buffers = {name: np.empty(n, dtype=net.dtype) for name, n in sizes.items()}
+        self.empty = np.empty((0, 0, 0), dtype=net.dtype)
+
+    def view(self, name, *shape):
+        return self.buffers[name][: int(np.prod(shape))].reshape(shape)
+
+    def swap(self, a, b):
+        self.buffers[a], self.buffers[b] = self.buffers[b], self.buffers[a]
 
 
 def _as_numpy(value):

@@ -78,19 +78,18 @@ def test_float32_close_to_float64():
 
 
 def test_split_minibatch_equals_whole():
-    """Gradients summed over the two halves equal one pass over the batch."""
+    """Gradients summed over the two halves equal one pass over the batch (through the
+    general path of the Keras options, an independent implementation of the same network)."""
+    from skforecast_lstm import _graph
+
     net, theta, X, Y, sw = _problem("softmax", (5,), n=40)
     idx = np.arange(40, dtype=np.int64)
     grads = np.zeros((2, net.n_params))
     loss, n_parts = net.loss_grad(theta, X, Y, sw, idx, grads)
     assert n_parts == 2
-    whole = np.zeros((2, net.n_params))
-    # a single part: call the kernel directly on all rows
-    from skforecast_lstm._kernels import cpu
-
-    total = cpu.network_loss_grad(theta, whole[0], net.layers, net.head, X, Y, sw, idx,
-                                  net.loss_code, net.quantiles, 1 / 40)
-    np.testing.assert_allclose(grads.sum(axis=0), whole[0], rtol=1e-12, atol=1e-15)
+    whole = np.zeros(net.n_params)
+    total = _graph.loss_grad_part(net, theta, whole, X, Y, sw, None, 1 / 40)
+    np.testing.assert_allclose(grads.sum(axis=0), whole, rtol=1e-12, atol=1e-15)
     assert loss == pytest.approx(total / 40, rel=1e-12)
 
 

@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     from skforecast_lstm import LSTMRegressor
     from skforecast_lstm._kernels import cpu
 
-    assert not cpu.network_loss_grad._cache.__class__.__name__ == "FunctionCache"
+    assert not cpu.lstm_layer_forward._cache.__class__.__name__ == "FunctionCache"
     rng = np.random.RandomState(0)
     X = rng.normal(size=(64, 5, 1))
     y = X[:, -2, 0]

@@ -25,13 +25,19 @@ the dense weight and bias) say where each tensor is. One compiled
 specialisation per dtype serves every depth and width.
 
 Cost (flops per sample and layer, forward): ``2 * T * 4H * (F + H)``. The input
-projection of all steps is one GEMM, the recurrent product is one GEMM per step,
-and in the backward sweep the weight gradients are two GEMMs over all steps.
+projection of all steps is one GEMM, the recurrent product is one GEMM per step
+(accumulated by BLAS into the gates, see ``_blas.gemm``), and in the backward
+sweep the weight gradients are two GEMMs over all steps. float32 gate functions
+use a vectorisable rational tanh (``fast_tanh``/``fast_sigmoid``, max abs error
+~4e-7); float64 uses NumPy's.
 """
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
-from .._jit import jit
+from .._blas import gemm
+from .._jit import OPTIONS, jit
 
 # float32 constants: a Python float literal would promote float32 math to
 # float64 (and halve the vector width); against float64 arrays they widen.
@@ -50,26 +56,153 @@ OPT_ADAM = 0
 OPT_SGD = 1
 
 
-@jit
-def _sigmoid(x):
+# ---------------------------------------------------------------- activations
+# float32: a rational approximation of tanh (Eigen's ptanh_float coefficients)
+# built from +, *, / and compares only, so LLVM vectorises the gate loops
+# (libm's expf/tanhf are scalar calls: about 80 % of a step's time). Max
+# absolute error about 6e-8 for tanh and 5e-8 for the sigmoid (tests check it);
+# NaN propagates. float64 keeps NumPy's exact functions, so float64 gradients
+# match finite differences to 1e-10.
+TANH_CLAMP = np.float32(7.90531110763549805)
+TANH_TINY = np.float32(0.0004)
+HALF = np.float32(0.5)
+_A1 = np.float32(4.89352455891786e-03)
+_A3 = np.float32(6.37261928875436e-04)
+_A5 = np.float32(1.48572235717979e-05)
+_A7 = np.float32(5.12229709037114e-08)
+_A9 = np.float32(-8.60467152213735e-11)
+_A11 = np.float32(2.00018790482477e-13)
+_A13 = np.float32(-2.76076847742355e-16)
+_B0 = np.float32(4.89352518554385e-03)
+_B2 = np.float32(2.26843463243900e-03)
+_B4 = np.float32(1.18534705686654e-04)
+_B6 = np.float32(1.19825839466702e-06)
+
+
+def _tanh_f32(x):
+    # NaN fails both compares and flows through; +-inf are clamped.
+    y = x
+    if y > TANH_CLAMP:
+        y = TANH_CLAMP
+    if y < -TANH_CLAMP:
+        y = -TANH_CLAMP
+    y2 = y * y
+    p = y2 * _A13 + _A11
+    p = y2 * p + _A9
+    p = y2 * p + _A7
+    p = y2 * p + _A5
+    p = y2 * p + _A3
+    p = y2 * p + _A1
+    p = y * p
+    q = y2 * _B6 + _B4
+    q = y2 * q + _B2
+    q = y2 * q + _B0
+    r = p / q
+    if abs(x) < TANH_TINY:
+        r = x
+    return r
+
+
+def fast_tanh(x):
+    """tanh: the rational approximation for float32, ``np.tanh`` for float64."""
+    return np.tanh(x)
+
+
+def fast_sigmoid(x):
+    """Logistic function, as ``0.5 + 0.5 * tanh(x / 2)`` for float32."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+_OVERLOAD_OPTIONS = {k: v for k, v in OPTIONS.items() if k in ("error_model", "fastmath")}
+
+
+@overload(fast_tanh, jit_options=_OVERLOAD_OPTIONS)
+def _fast_tanh_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return _tanh_f32
+    return lambda x: np.tanh(x)
+
+
+def _sigmoid_f32(x):
+    return HALF + HALF * fast_tanh(HALF * x)
+
+
+def _sigmoid_exact(x):
     return ONE / (ONE + np.exp(-x))
 
 
+@overload(fast_sigmoid, jit_options=_OVERLOAD_OPTIONS)
+def _fast_sigmoid_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return _sigmoid_f32
+    return _sigmoid_exact
+
+
 @jit
-def _cell_forward(a, rec, b, c_prev, c_new, h_new, H):
-    # Short loops over 1-D rows: each vectorises on its own.
-    for j in range(4 * H):
-        a[j] = a[j] + rec[j] + b[j]
-    for j in range(2 * H):
-        a[j] = _sigmoid(a[j])
-    for j in range(2 * H, 3 * H):
-        a[j] = np.tanh(a[j])
-    for j in range(3 * H, 4 * H):
-        a[j] = _sigmoid(a[j])
+def _activate_gates(a, H):
+    # i, f: sigmoid(z) = 0.5 * tanh(z / 2) + 0.5; g: tanh; o: sigmoid. Three
+    # loops over 1-D views with constant factors: each vectorises.
+    sig = a[: 2 * H]
+    for j in range(sig.size):
+        sig[j] = HALF * fast_tanh(HALF * sig[j]) + HALF
+    g = a[2 * H : 3 * H]
+    for j in range(g.size):
+        g[j] = fast_tanh(g[j])
+    o = a[3 * H :]
+    for j in range(o.size):
+        o[j] = HALF * fast_tanh(HALF * o[j]) + HALF
+
+
+@jit
+def _zero2(a):
+    for r in range(a.shape[0]):
+        row = a[r]
+        for j in range(row.size):
+            row[j] = ZERO
+
+
+# Small loops over few arrays: LLVM vectorises a loop only when it can rule
+# out overlaps with a handful of run-time checks, so each loop touches at most
+# four arrays (see benchmarks/NOTES.md).
+@jit
+def _cell_state(i, f, g, cp, cn):
+    for j in range(cn.size):
+        cn[j] = f[j] * cp[j] + i[j] * g[j]
+
+
+@jit
+def _hidden(o, cn, hn):
+    for j in range(hn.size):
+        hn[j] = o[j] * fast_tanh(cn[j])
+
+
+@jit
+def _cell_backward(i, f, g, o, cp, cn, dhr, dnr, dcr, tc, dhs, tmp):
+    # In: the gates (i, f, g, o), the cell states c_{t-1} (cp) and c_t (cn),
+    # dh from the output (dhr) and from step t+1 (dnr), dc from step t+1 (dcr).
+    # Out: i, f, g, o overwritten with the pre-activation gradients, dcr with
+    # dc for step t-1. tc, dhs, tmp are scratch rows of H.
+    H = i.size
     for j in range(H):
-        cc = a[H + j] * c_prev[j] + a[j] * a[2 * H + j]
-        c_new[j] = cc
-        h_new[j] = a[3 * H + j] * np.tanh(cc)
+        tc[j] = fast_tanh(cn[j])
+    for j in range(H):
+        dhs[j] = dhr[j] + dnr[j]
+    for j in range(H):
+        dcr[j] = dcr[j] + dhs[j] * o[j] * (ONE - tc[j] * tc[j])
+    for j in range(H):
+        o[j] = dhs[j] * tc[j] * o[j] * (ONE - o[j])
+    for j in range(H):
+        tmp[j] = g[j]
+    for j in range(H):
+        g[j] = dcr[j] * i[j] * (ONE - g[j] * g[j])
+    for j in range(H):
+        i[j] = dcr[j] * tmp[j] * i[j] * (ONE - i[j])
+    for j in range(H):
+        tmp[j] = dcr[j] * cp[j] * f[j] * (ONE - f[j])
+    for j in range(H):
+        dcr[j] = dcr[j] * f[j]
+    for j in range(H):
+        f[j] = tmp[j]
 
 
 @jit
@@ -90,30 +223,32 @@ def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
     """
     T, B, F = x.shape
     H = w_hh.shape[1]
-    np.dot(x.reshape(T * B, F), w_ih.T, gates.reshape(T * B, 4 * H))
-    rec = np.empty((B, 4 * H), dtype=x.dtype)
+    G = 4 * H
+    # gates = b + x @ w_ih.T for all steps at once, then per step
+    # gates[t] += h[t] @ w_hh.T (BLAS accumulates: no separate add pass)
+    g2 = gates.reshape(T * B, G)
+    for r in range(T * B):
+        row = g2[r]
+        for j in range(G):
+            row[j] = b[j]
+    gemm(x.reshape(T * B, F), w_ih, g2, False, True, 1.0)
     for t in range(T):
-        np.dot(h[t], w_hh.T, rec)
         gt = gates[t]
+        gemm(h[t], w_hh, gt, False, True, 1.0)
+        c0 = c[t]
+        c1 = c[t + 1]
+        h1 = h[t + 1]
         for r in range(B):
-            _cell_forward(gt[r], rec[r], b, c[t, r], c[t + 1, r], h[t + 1, r], H)
-
-
-@jit
-def _cell_backward(a, c_prev, c_cur, dh, dh_next, dc, H):
-    for j in range(H):
-        i = a[j]
-        f = a[H + j]
-        g = a[2 * H + j]
-        o = a[3 * H + j]
-        tc = np.tanh(c_cur[j])
-        dhj = dh[j] + dh_next[j]
-        dcj = dc[j] + dhj * o * (ONE - tc * tc)
-        a[j] = dcj * g * i * (ONE - i)
-        a[H + j] = dcj * c_prev[j] * f * (ONE - f)
-        a[2 * H + j] = dcj * i * (ONE - g * g)
-        a[3 * H + j] = dhj * tc * o * (ONE - o)
-        dc[j] = dcj * f
+            # 1-D row views: indices from range() are provably >= 0, so no
+            # negative-index wraparound blocks vectorisation.
+            a = gt[r]
+            _activate_gates(a, H)
+            # One view per gate: a[H + j] would carry a negative-index check
+            # (H is not known to be >= 0) that stops vectorisation.
+            cn = c1[r]
+            hn = h1[r]
+            _cell_state(a[:H], a[H : 2 * H], a[2 * H : 3 * H], c0[r], cn)
+            _hidden(a[3 * H :], cn, hn)
 
 
 @jit
@@ -134,31 +269,38 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
     """
     T, B, F = x.shape
     H = w_hh.shape[1]
-    dc = np.zeros((B, H), dtype=x.dtype)
-    dh_next = np.zeros((B, H), dtype=x.dtype)
+    G = 4 * H
+    # np.empty + loops everywhere: every distinct np.zeros/np.full/fill
+    # signature is one more function for Numba to compile on first use.
+    dc = np.empty((B, H), dtype=x.dtype)
+    dh_next = np.empty((B, H), dtype=x.dtype)
+    _zero2(dc)
+    _zero2(dh_next)
+    tc = np.empty(H, dtype=x.dtype)
+    dhs = np.empty(H, dtype=x.dtype)
+    tmp = np.empty(H, dtype=x.dtype)
     for t in range(T - 1, -1, -1):
         gt = gates[t]
+        c0 = c[t]
+        c1 = c[t + 1]
+        dht = dh[t]
         for r in range(B):
-            _cell_backward(gt[r], c[t, r], c[t + 1, r], dh[t, r], dh_next[r], dc[r], H)
+            a = gt[r]
+            _cell_backward(a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :], c0[r], c1[r],
+                           dht[r], dh_next[r], dc[r], tc, dhs, tmp)
         if t > 0:
-            np.dot(gt, w_hh, dh_next)
-    da = gates.reshape(T * B, 4 * H)
-    np.dot(da.T, x.reshape(T * B, F), dw_ih)
-    np.dot(da.T, h[:T].reshape(T * B, H), dw_hh)
-    for j in range(4 * H):
+            gemm(gt, w_hh, dh_next, False, False, 0.0)
+    da = gates.reshape(T * B, G)
+    gemm(da, x.reshape(T * B, F), dw_ih, True, False, 0.0)
+    gemm(da, h[:T].reshape(T * B, H), dw_hh, True, False, 0.0)
+    for j in range(G):
         db[j] = ZERO
     for r in range(T * B):
         row = da[r]
-        for j in range(4 * H):
+        for j in range(G):
             db[j] += row[j]
     if dx.size > 0:
-        np.dot(da, w_ih, dx.reshape(T * B, F))
-
-
-@jit
-def _softplus(z):
-    # log(1 + exp(z)) without overflow
-    return max(z, ZERO) + np.log1p(np.exp(-abs(z)))
+        gemm(da, w_ih, dx.reshape(T * B, F), False, False, 0.0)
 
 
 @jit
@@ -203,8 +345,10 @@ def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
             total += w * acc / K
         elif loss_kind == LOSS_BINARY:
             zz = zr[0]
-            total += w * (_softplus(zz) - yr[0] * zz)
-            dr[0] = (_sigmoid(zz) - yr[0]) * w * scale
+            # softplus(z) = log(1 + exp(z)) without overflow
+            softplus = max(zz, ZERO) + np.log1p(np.exp(-abs(zz)))
+            total += w * (softplus - yr[0] * zz)
+            dr[0] = (fast_sigmoid(zz) - yr[0]) * w * scale
         elif loss_kind == LOSS_SOFTMAX:
             m = zr[0]
             for k in range(1, K):
@@ -256,161 +400,131 @@ def _head_weights(theta, head):
 
 
 @jit
-def _gather_time_major(X, idx):
-    n, T, F = X.shape
-    B = idx.size
-    x = np.empty((T, B, F), dtype=X.dtype)
-    for r in range(B):
+def gather_time_major(X, idx, x):
+    """Rows ``idx`` of batch-major ``X`` (n, T, F) into time-major ``x`` (T, B, F)."""
+    T = X.shape[1]
+    for r in range(idx.size):
         s = idx[r]
         for t in range(T):
-            for f in range(F):
-                x[t, r, f] = X[s, t, f]
-    return x
+            src = X[s, t]
+            dst = x[t, r]
+            for f in range(src.size):
+                dst[f] = src[f]
 
 
 @jit
-def _dense(hlast, w, b, z):
-    np.dot(hlast, w.T, z)
-    B, K = z.shape
-    for r in range(B):
-        for k in range(K):
-            z[r, k] += b[k]
+def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, quantiles, scale,
+                   z, yb, swb, dz, dh_last):
+    """Dense head on the last hidden state, loss, head gradients and dL/dh_T.
 
-
-@jit
-def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quantiles, scale):
-    """Forward pass, loss and full BPTT for the samples ``idx`` of ``X``.
-
-    Parameters
-    ----------
-    theta : ndarray of shape (P,)
-        All parameters, laid out as ``layers`` and ``head`` say.
-    grad : ndarray of shape (P,)
-        Output: gradient of ``scale * sum of weighted sample losses``.
-    layers : ndarray of shape (L, 5), int64
-    head : ndarray of shape (4,), int64
-    X : ndarray of shape (n, T, F)
-        All samples, batch-major, as the user gave them.
-    Y : ndarray of shape (n, K)
-    sw : ndarray of shape (n,)
-        Sample weights.
-    idx : ndarray of shape (B,), int64
-        The rows of ``X`` that form this (part of a) minibatch.
-    loss_kind : int
-    quantiles : ndarray of shape (K,)
-    scale : float
-
-    Returns
-    -------
-    loss : float
-        Sum of the weighted sample losses over ``idx``.
+    ``z``, ``yb``, ``swb``, ``dz`` are (B, K), (B, K), (B,), (B, K) workspaces;
+    ``gw_out``/``gb_out`` receive the head's gradients and ``dh_last`` (B, H)
+    the gradient flowing into the top layer's last hidden state. Returns the
+    sum of the weighted sample losses.
     """
-    L = layers.shape[0]
-    B = idx.size
-    T = X.shape[1]
-    dtype = theta.dtype
-    x = _gather_time_major(X, idx)
-    inputs = [x]
-    all_gates = []
-    all_c = []
-    all_h = []
-    for k in range(L):
-        H = layers[k, 1]
-        w_ih, w_hh, b = _weights(theta, layers, k)
-        gates = np.empty((T, B, 4 * H), dtype=dtype)
-        c = np.empty((T + 1, B, H), dtype=dtype)
-        h = np.empty((T + 1, B, H), dtype=dtype)
-        c[0] = ZERO
-        h[0] = ZERO
-        lstm_layer_forward(inputs[k], w_ih, w_hh, b, gates, c, h)
-        all_gates.append(gates)
-        all_c.append(c)
-        all_h.append(h)
-        inputs.append(h[1:])
-
-    # head and loss on the last hidden state of the top layer
-    K = head[1]
-    w_out, b_out = _head_weights(theta, head)
-    hlast = all_h[L - 1][T]
-    z = np.empty((B, K), dtype=dtype)
-    _dense(hlast, w_out, b_out, z)
-    yb = np.empty((B, K), dtype=dtype)
-    swb = np.empty(B, dtype=dtype)
+    B, K = z.shape
     for r in range(B):
         swb[r] = sw[idx[r]]
         for k in range(K):
             yb[r, k] = Y[idx[r], k]
-    dz = np.empty((B, K), dtype=dtype)
+            z[r, k] = b_out[k]
+    gemm(hlast, w_out, z, False, True, 1.0)
     loss = loss_and_dlogits(z, yb, swb, loss_kind, quantiles, scale, dz)
-
-    gw_out, gb_out = _head_weights(grad, head)
-    np.dot(dz.T, hlast, gw_out)
+    gemm(dz, hlast, gw_out, True, False, 0.0)
     for k in range(K):
         gb_out[k] = ZERO
     for r in range(B):
         for k in range(K):
             gb_out[k] += dz[r, k]
-
-    H_top = layers[L - 1, 1]
-    dh = np.zeros((T, B, H_top), dtype=dtype)
-    np.dot(dz, w_out, dh[T - 1])
-    for k in range(L - 1, -1, -1):
-        w_ih, w_hh, b = _weights(theta, layers, k)
-        gw_ih, gw_hh, gb = _weights(grad, layers, k)
-        if k > 0:
-            dx = np.empty((T, B, layers[k, 0]), dtype=dtype)
-        else:
-            dx = np.empty((0, 0, 0), dtype=dtype)
-        lstm_layer_backward(
-            inputs[k], w_ih, w_hh, all_gates[k], all_c[k], all_h[k], dh, gw_ih, gw_hh, gb, dx
-        )
-        dh = dx
+    gemm(dz, w_out, dh_last, False, False, 0.0)
     return loss
 
 
 @jit
-def _layer_infer(seq, w_ih_t, w_hh_t, b, out):
-    # One sequence through one layer, state kept in small arrays. The sums run
-    # in a fixed order per row, so a row's result never depends on which other
-    # rows are predicted with it (BLAS GEMM rounds rows differently by their
-    # position in the block).
-    T, F = seq.shape
-    H = w_hh_t.shape[0]
-    a = np.empty(4 * H, dtype=seq.dtype)
-    h = np.zeros(H, dtype=seq.dtype)
-    c = np.zeros(H, dtype=seq.dtype)
-    for t in range(T):
-        for j in range(4 * H):
-            a[j] = b[j]
-        xt = seq[t]
-        for f in range(F):
-            xf = xt[f]
-            w = w_ih_t[f]
-            for j in range(4 * H):
-                a[j] += xf * w[j]
-        for k in range(H):
-            hk = h[k]
-            w = w_hh_t[k]
-            for j in range(4 * H):
-                a[j] += hk * w[j]
-        for j in range(2 * H):
-            a[j] = _sigmoid(a[j])
-        for j in range(2 * H, 3 * H):
-            a[j] = np.tanh(a[j])
-        for j in range(3 * H, 4 * H):
-            a[j] = _sigmoid(a[j])
-        for j in range(H):
-            cc = a[H + j] * c[j] + a[j] * a[2 * H + j]
-            c[j] = cc
-            h[j] = a[3 * H + j] * np.tanh(cc)
-        ot = out[t]
-        for j in range(H):
-            ot[j] = h[j]
+def _axpy_rows(a, v, w_t):
+    # a += v @ w_t for one row, eight rows of w_t per pass over a (an eighth of
+    # the loads and stores of a); the sum still runs k = 0, 1, 2, ... in order,
+    # ((a + v0 w0) + v1 w1) + ..., so the result is the plain loop's.
+    K = v.size
+    G = a.size
+    k = 0
+    while k + 8 <= K:
+        v0, v1, v2, v3 = v[k], v[k + 1], v[k + 2], v[k + 3]
+        v4, v5, v6, v7 = v[k + 4], v[k + 5], v[k + 6], v[k + 7]
+        w0, w1, w2, w3 = w_t[k], w_t[k + 1], w_t[k + 2], w_t[k + 3]
+        w4, w5, w6, w7 = w_t[k + 4], w_t[k + 5], w_t[k + 6], w_t[k + 7]
+        for j in range(G):
+            a[j] = (a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j] + v4 * w4[j]
+                    + v5 * w5[j] + v6 * w6[j] + v7 * w7[j])
+        k += 8
+    while k < K:
+        vk = v[k]
+        wk = w_t[k]
+        for j in range(G):
+            a[j] = a[j] + vk * wk[j]
+        k += 1
 
 
 @jit
-def network_forward(theta, layers, head, X, out_kind, out):
+def _layer_infer(seq, w_ih_t, w_hh_t, b, a, c0, c1, out):
+    # One sequence through one layer. The sums run in a fixed order per row, so
+    # a row's result never depends on which other rows are predicted with it
+    # (BLAS GEMM rounds rows differently by their position in the block).
+    T = seq.shape[0]
+    H = w_hh_t.shape[0]
+    G = 4 * H
+    for j in range(H):
+        c1[j] = ZERO
+    for t in range(T):
+        # c0 <- c_{t-1}, c1 <- c_t: two buffers, so that no loop reads and
+        # writes the same array (LLVM would fall back to scalar code)
+        c0, c1 = c1, c0
+        for j in range(G):
+            a[j] = b[j]
+        _axpy_rows(a, seq[t], w_ih_t)
+        if t > 0:
+            _axpy_rows(a, out[t - 1], w_hh_t)
+        _activate_gates(a, H)
+        ht = out[t]
+        _cell_state(a[:H], a[H : 2 * H], a[2 * H : 3 * H], c0, c1)
+        _hidden(a[3 * H :], c1, ht)
+
+
+@jit
+def inference_weights(theta, layers):
+    """All layers' transposed weights (``w_ih.T``, ``w_hh.T``) in one flat buffer.
+
+    :func:`network_forward` reads rows of ``w.T``; the estimators compute this
+    once per set of weights, not once per predict call (for C the transposes
+    cost more than a batch-1 forward pass).
+    """
+    L = layers.shape[0]
+    size = 0
+    for k in range(L):
+        size += 4 * layers[k, 1] * (layers[k, 0] + layers[k, 1])
+    wt = np.empty(size, dtype=theta.dtype)
+    o = 0
+    for k in range(L):
+        n_in = layers[k, 0]
+        H = layers[k, 1]
+        w_ih, w_hh, b = _weights(theta, layers, k)
+        w_ih_t = wt[o : o + n_in * 4 * H].reshape(n_in, 4 * H)
+        o += n_in * 4 * H
+        w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
+        o += H * 4 * H
+        for i in range(4 * H):
+            for f in range(n_in):
+                w_ih_t[f, i] = w_ih[i, f]
+            for f in range(H):
+                w_hh_t[f, i] = w_hh[i, f]
+    return wt
+
+
+@jit
+def network_forward(theta, wt, layers, head, X, out_kind, out):
     """Predict: run the stack and the head over ``X`` (batch-major) into ``out``.
+
+    ``wt`` comes from :func:`inference_weights` for the same ``theta``.
 
     ``out_kind`` is a loss code: LOSS_BINARY applies the sigmoid,
     LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are.
@@ -422,20 +536,27 @@ def network_forward(theta, layers, head, X, out_kind, out):
     K = head[1]
     dtype = theta.dtype
     w_out, b_out = _head_weights(theta, head)
-    transposed_ih = []
-    transposed_hh = []
-    biases = []
+    H_max = 0
     for k in range(L):
-        w_ih, w_hh, b = _weights(theta, layers, k)
-        transposed_ih.append(np.ascontiguousarray(w_ih.T))
-        transposed_hh.append(np.ascontiguousarray(w_hh.T))
-        biases.append(b)
-    buffers = [np.empty((T, layers[k, 1]), dtype=dtype) for k in range(L)]
+        H_max = max(H_max, layers[k, 1])
+    a = np.empty(4 * H_max, dtype=dtype)
+    c = np.empty((2, H_max), dtype=dtype)
+    buf = np.empty((2, T * H_max), dtype=dtype)
     for r in range(n):
         seq = X[r]
+        o = 0
         for k in range(L):
-            _layer_infer(seq, transposed_ih[k], transposed_hh[k], biases[k], buffers[k])
-            seq = buffers[k]
+            n_in = layers[k, 0]
+            H = layers[k, 1]
+            w_ih_t = wt[o : o + n_in * 4 * H].reshape(n_in, 4 * H)
+            o += n_in * 4 * H
+            w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
+            o += H * 4 * H
+            b = theta[layers[k, 4] : layers[k, 4] + 4 * H]
+            hseq = buf[k % 2][: T * H].reshape(T, H)
+            _layer_infer(seq, w_ih_t, w_hh_t, b, a[: 4 * H], c[0][:H], c[1][:H],
+                         hseq)
+            seq = hseq
         hlast = seq[T - 1]
         zr = out[r]
         for k in range(K):
@@ -445,7 +566,7 @@ def network_forward(theta, layers, head, X, out_kind, out):
                 acc += wk[j] * hlast[j]
             zr[k] = acc
         if out_kind == LOSS_BINARY:
-            zr[0] = _sigmoid(zr[0])
+            zr[0] = fast_sigmoid(zr[0])
         elif out_kind == LOSS_SOFTMAX:
             m = zr[0]
             for k in range(1, K):

@@ -1,0 +1,228 @@
+"""What the speed work must not break: accuracy of the fast activations, determinism, caching."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from skforecast_lstm import LSTMClassifier, LSTMRegressor
+from skforecast_lstm._jit import jit
+from skforecast_lstm._kernels import cpu
+from skforecast_lstm._network import PARALLEL_PREDICT_ROWS, LSTMNetwork
+
+from . import naive
+
+
+@jit
+def _apply(x, out, kind):
+    for i in range(x.size):
+        out[i] = cpu.fast_tanh(x[i]) if kind == 0 else cpu.fast_sigmoid(x[i])
+
+
+def _grid(dtype):
+    x = np.linspace(-30, 30, 600_001)
+    x = np.concatenate([x, np.linspace(-1e-3, 1e-3, 20_001), [1e-30, -1e-30, 0.0]])
+    return x.astype(dtype)
+
+
+def _reference(kind, x):
+    x = x.astype(np.float64)
+    return np.tanh(x) if kind == 0 else 1.0 / (1.0 + np.exp(-x))
+
+
+@pytest.mark.parametrize("kind, bound", [(0, 4e-7), (1, 3e-7)])
+def test_fast_activation_float32_max_error(kind, bound):
+    """The float32 rational approximation stays within a few float32 ulps of 1."""
+    x = _grid(np.float32)
+    out = np.empty_like(x)
+    _apply(x, out, kind)
+    assert out.dtype == np.float32
+    assert np.max(np.abs(out - _reference(kind, x))) < bound
+
+
+@pytest.mark.parametrize("kind", [0, 1])
+def test_fast_activation_float64_is_exact(kind):
+    """float64 keeps NumPy's functions, so finite-difference tests stay tight."""
+    x = _grid(np.float64)
+    out = np.empty_like(x)
+    _apply(x, out, kind)
+    assert np.max(np.abs(out - _reference(kind, x))) < 1e-15
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", [0, 1])
+def test_fast_activation_special_values(dtype, kind):
+    """NaN propagates (divergence must stay visible); infinities saturate."""
+    x = np.array([np.nan, np.inf, -np.inf], dtype=dtype)
+    out = np.empty_like(x)
+    _apply(x, out, kind)
+    assert np.isnan(out[0])
+    assert out[1] == 1.0
+    assert out[2] == (-1.0 if kind == 0 else 0.0)
+
+
+def _data(n=300, T=9, F=2, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, T, F))
+    y = X[:, -2, 0] + 0.5 * X[:, -4, 1]
+    return X, y
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fit_bit_identical_for_any_n_jobs(dtype):
+    """The minibatch split depends on the batch size only, not on the thread count."""
+    X, y = _data()
+    fits = [
+        LSTMRegressor(units=(6, 5), epochs=3, batch_size=40, dtype=dtype, n_jobs=n_jobs,
+                      random_state=1).fit(X, y)
+        for n_jobs in (1, 2, None)
+    ]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(fits[0]._theta, other._theta)
+        assert fits[0].loss_curve_ == other.loss_curve_
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_predict_rows_independent_of_batching_and_threads(dtype):
+    """A row's prediction is the same alone, in a block, and split across threads."""
+    X, y = _data(n=PARALLEL_PREDICT_ROWS + 37)
+    one = LSTMRegressor(units=7, epochs=1, dtype=dtype, n_jobs=1, random_state=0).fit(X, y)
+    two = LSTMRegressor(units=7, epochs=1, dtype=dtype, n_jobs=2, random_state=0).fit(X, y)
+    full = one.predict(X)
+    np.testing.assert_array_equal(full, two.predict(X))
+    for i in (0, 5, PARALLEL_PREDICT_ROWS + 36):
+        np.testing.assert_array_equal(full[i : i + 1], one.predict(X[i : i + 1]))
+
+
+@pytest.mark.parametrize("units", [(8,), (8, 5), (4, 9)])
+def test_float32_forward_matches_reference(units):
+    """The float32 kernels (fast activations) agree with a float64 NumPy LSTM."""
+    rng = np.random.RandomState(3)
+    net = LSTMNetwork(3, units, 2, "mse", np.float32)
+    theta = net.init_params(rng) + rng.normal(0, 0.2, net.n_params).astype(np.float32)
+    X = rng.normal(size=(11, 13, 3)).astype(np.float32)
+    out = net.forward(theta, X)
+    ref = naive.predict(X, net.state_dict(theta.astype(np.float64)), units, "mse")
+    np.testing.assert_allclose(out, ref, atol=2e-5)
+
+
+def test_float32_gradient_close_to_float64():
+    """float32 gradients (fast activations) agree with the exact float64 ones."""
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(40, 12, 2))
+    Y = rng.normal(size=(40, 1))
+    sw = np.ones(40)
+    idx = np.arange(40, dtype=np.int64)
+    grads = {}
+    for dtype in (np.float32, np.float64):
+        net = LSTMNetwork(2, (16, 8), 1, "mse", dtype)
+        theta = net.init_params(np.random.RandomState(0))
+        g = np.zeros((2, net.n_params), dtype=dtype)
+        _, n_parts = net.loss_grad(theta, X.astype(dtype), Y.astype(dtype), sw.astype(dtype),
+                                   idx, g)
+        grads[dtype] = g[:n_parts].astype(np.float64).sum(axis=0)
+    g32, g64 = grads[np.float32], grads[np.float64]
+    assert np.max(np.abs(g32 - g64)) < 1e-4 * np.max(np.abs(g64))
+
+
+def test_inference_cache_follows_the_weights():
+    """Predictions follow partial_fit, load_state_dict and pickling."""
+    X, y = _data()
+    est = LSTMRegressor(units=5, epochs=2, random_state=0).fit(X, y)
+    before = est.predict(X)
+    est.partial_fit(X, y)
+    after = est.predict(X)
+    assert not np.array_equal(before, after)
+    fresh = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(fresh.predict(X), after)
+    other = LSTMRegressor(units=5, epochs=1, random_state=1).fit(X, y)
+    other.load_state_dict(est.state_dict())
+    np.testing.assert_array_equal(other.predict(X), after)
+
+
+def test_classifier_latency_path_matches_generic_path():
+    """The 3-D float32 fast path and the validated path give the same probabilities."""
+    X, _ = _data(n=60)
+    y = (X[:, -1, 0] > 0).astype(int)
+    clf = LSTMClassifier(units=4, epochs=2, random_state=0).fit(X, y)
+    fast = clf.predict_proba(X.astype(np.float32))
+    slow = clf.predict_proba(X.tolist())
+    np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize(
+    "name", ["head_loss_grad", "gather_time_major", "apply_gradients", "network_forward",
+             "inference_weights",
+             "lstm_layer_forward", "lstm_layer_backward", "loss_and_dlogits"],
+)
+def test_kernels_are_cached_on_disk(name):
+    """Every entry kernel is compiled with cache=True (the cold start depends on it)."""
+    from numba.core.caching import NullCache
+
+    assert not isinstance(getattr(cpu, name)._cache, NullCache)
+
+
+def test_blas_fallback_gives_the_same_model(tmp_path):
+    """Without NumPy's OpenBLAS the kernels reach BLAS through np.dot adapters."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from skforecast_lstm import LSTMRegressor\n"
+        "from skforecast_lstm._blas import BLAS_SOURCE\n"
+        "rng = np.random.RandomState(0)\n"
+        "X = rng.normal(size=(120, 6, 2)); y = X[:, -2, 0]\n"
+        "est = LSTMRegressor(units=(5, 4), epochs=3, batch_size=30, dtype='float64',\n"
+        "                    random_state=0).fit(X, y)\n"
+        "print(BLAS_SOURCE); print(repr(est.predict(X[:4]).tolist()))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    outs = []
+    for mode in ("", "fallback"):
+        env = dict(os.environ, SKFORECAST_LSTM_BLAS=mode, PYTHONPATH=root,
+                   NUMBA_CACHE_DIR=str(tmp_path / (mode or "default")))
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, timeout=600)
+        assert res.returncode == 0, res.stderr[-2000:]
+        outs.append(res.stdout.splitlines())
+    assert "fallback" not in outs[0][0] and "fallback" in outs[1][0]
+    np.testing.assert_allclose(eval(outs[0][1]), eval(outs[1][1]), rtol=1e-10)
+
+
+def test_cache_reused_by_new_processes_and_joblib_workers(tmp_path):
+    """A second process, and a loky worker, load every kernel from the disk cache."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from joblib import Parallel, delayed\n"
+        "def fit():\n"
+        "    from skforecast_lstm import LSTMRegressor\n"
+        "    from skforecast_lstm._kernels import cpu\n"
+        "    rng = np.random.RandomState(0)\n"
+        "    X = rng.normal(size=(64, 5, 1)); y = X[:, -1, 0]\n"
+        "    LSTMRegressor(units=4, epochs=1, batch_size=32, random_state=0).fit(X, y)\n"
+        "    kernels = [cpu.gather_time_major, cpu.lstm_layer_forward, cpu.head_loss_grad,\n"
+        "               cpu.lstm_layer_backward, cpu.apply_gradients]\n"
+        "    return sum(sum(k.stats.cache_misses.values()) for k in kernels)\n"
+        "import sys\n"
+        "if sys.argv[1] == 'worker':\n"
+        "    print(Parallel(n_jobs=2)(delayed(fit)() for _ in range(2)))\n"
+        "else:\n"
+        "    print([fit()])\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, NUMBA_CACHE_DIR=str(tmp_path))
+    misses = []
+    for mode in ("first", "second", "worker"):
+        res = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
+                             env=env, timeout=600)
+        assert res.returncode == 0, res.stderr[-2000:]
+        misses.append(eval(res.stdout.strip().splitlines()[-1]))
+    assert misses[0][0] > 0  # the first process compiled
+    assert misses[1] == [0]  # a new process found everything on disk
+    assert misses[2] == [0, 0]  # so did joblib's worker processes
