@@ -1,13 +1,9 @@
-"""MkDocs hooks: the examples gallery, and placeholders for pages not merged yet.
+"""MkDocs hook: the examples gallery.
 
-- ``examples.md`` is generated from ``examples/*.py``: each script's docstring,
-  its figure (a PNG named after the script, anywhere under ``docs/``), the
-  output of its full run (``<script>.txt`` beside it, if there is one) and its
-  source. A new example appears in the gallery without editing any page.
-- The pages of the user guide that are written on other branches
-  (:data:`PLANNED`) get a one-paragraph placeholder while their file is absent,
-  so that the navigation and links to them build under ``--strict``; once the
-  real page is merged, the placeholder is no longer made.
+``examples.md`` is generated from ``examples/*.py``: each script's docstring,
+its figure (a PNG named after the script, anywhere under ``docs/``), the output
+of its full run (``<script>.txt`` beside it, if there is one) and its source.
+A new example appears in the gallery without editing any page.
 """
 
 import ast
@@ -17,23 +13,6 @@ from pathlib import Path
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[1]
-
-PLANNED = {
-    "forecasting.md": "Forecasting",
-    "performance.md": "Performance",
-    "gpu.md": "GPU",
-    "scaling.md": "Scaling with Dask",
-}
-
-
-def _placeholder(title):
-    return (
-        f"# {title}\n\n"
-        "!!! note \"Not merged yet\"\n"
-        "    This page is written on another branch of the project and replaces this "
-        "placeholder when that branch is merged.\n"
-    )
-
 
 def _figures(stem, docs_dir):
     """PNGs under ``docs/`` whose name starts with the example's name."""
@@ -85,12 +64,9 @@ def gallery(examples_dir, docs_dir):
 
 
 def on_files(files, config):
-    """Add the generated gallery and the placeholders of unmerged pages."""
+    """Add the generated gallery."""
     docs_dir = Path(config["docs_dir"])
     if files.get_file_from_path("examples.md") is None:
         content = gallery(ROOT / "examples", docs_dir)
         files.append(File.generated(config, "examples.md", content=content))
-    for src_uri, title in PLANNED.items():
-        if files.get_file_from_path(src_uri) is None:
-            files.append(File.generated(config, src_uri, content=_placeholder(title)))
     return files
