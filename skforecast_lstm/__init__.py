@@ -7,13 +7,14 @@ arrays; no deep-learning framework is needed.
 __version__ = "0.1.0.dev0"
 
 from ._estimators import LSTMClassifier, LSTMRegressor
-from .forecasting import LSTMForecaster, backtest, make_windows
+from .forecasting import LSTMForecaster, backtest, fit_each_series, make_windows
 
 __all__ = [
     "LSTMRegressor",
     "LSTMClassifier",
     "LSTMForecaster",
     "backtest",
+    "fit_each_series",
     "make_windows",
     "__version__",
 ]

@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from .parallel import parallel_map
 
-__all__ = ["backtest", "METRICS"]
+__all__ = ["backtest", "fit_each_series", "METRICS"]
 
 
 def _mae(y_true, y_pred):
@@ -181,3 +181,53 @@ def backtest(forecaster, y, initial_train_size, steps=None, refit=True, exog=Non
             row["width"] = float(np.mean(upper - lower))
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index"), predictions
+
+
+def _fit_one(column, forecaster, y, exog):
+    return clone(forecaster).fit(y[column], exog=exog)
+
+
+def fit_each_series(forecaster, y, exog=None, n_jobs=None):
+    """Fit one forecaster per series (local models), in parallel on the active joblib backend.
+
+    ``LSTMForecaster.fit`` on a DataFrame trains one global model on all its
+    columns; this trains an independent clone on each column instead, each
+    task seeded by the forecaster's ``random_state``, so that many series fan
+    out over the cores, or over a Dask cluster inside
+    ``joblib.parallel_config(backend="dask")``. Results are the same for any
+    ``n_jobs`` and backend.
+
+    Parameters
+    ----------
+    forecaster : LSTMForecaster
+        Cloned for each series; not changed.
+    y : pandas.DataFrame
+        One column per series.
+    exog : pandas.Series or pandas.DataFrame, default=None
+        Exogenous variables shared by all series, on the index of ``y``.
+    n_jobs : int, default=None
+        Fits run at once (see :func:`skforecast_lstm.parallel.parallel_map`).
+
+    Returns
+    -------
+    dict
+        The fitted forecaster of each column, by column name.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skforecast_lstm import LSTMForecaster, LSTMRegressor, fit_each_series
+    >>> t = np.arange(60)
+    >>> y = pd.DataFrame({"a": np.sin(t / 3), "b": np.cos(t / 4)})
+    >>> model = LSTMForecaster(8, 3, LSTMRegressor(units=4, epochs=2), random_state=0)
+    >>> fitted = fit_each_series(model, y, n_jobs=2)
+    >>> sorted(fitted), len(fitted["a"].predict())
+    (['a', 'b'], 3)
+    """
+    if not isinstance(y, pd.DataFrame):
+        raise TypeError(
+            f"y must be a pandas DataFrame with one column per series; got {type(y).__name__}."
+        )
+    task = partial(_fit_one, forecaster=forecaster, y=y, exog=exog)
+    columns = list(y.columns)
+    return dict(zip(columns, parallel_map(task, columns, n_jobs=n_jobs)))

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._backtesting import backtest
+from ._backtesting import backtest, fit_each_series
 from ._estimators import LSTMRegressor
 from ._preprocessing import SeriesTransform
 from ._time_index import check_exog_index, describe_range, future_index, index_frequency
@@ -20,7 +20,7 @@ from ._windows import (
     make_windows,
 )
 
-__all__ = ["LSTMForecaster", "backtest", "make_windows"]
+__all__ = ["LSTMForecaster", "backtest", "fit_each_series", "make_windows"]
 
 # Above this many input values (windows x lags x features), training streams
 # batches through ``partial_fit`` instead of materialising every window.

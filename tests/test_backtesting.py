@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from skforecast_lstm import LSTMForecaster, LSTMRegressor, backtest
 
@@ -82,3 +83,22 @@ def test_backtest_in_parallel_equals_serial(backend):
         scores, pred = backtest(model, y, initial_train_size=84, refit=True, n_jobs=2)
     pd.testing.assert_frame_equal(scores, serial_scores)
     pd.testing.assert_frame_equal(pred, serial_pred)
+
+
+def test_fit_each_series_in_parallel_equals_serial():
+    """Local models, one per column, fanned out on joblib's threads: the serial forecasts."""
+    from joblib import parallel_config
+
+    from skforecast_lstm import fit_each_series
+
+    y = pd.DataFrame({"a": ar_seasonal(72, seed=3), "b": ar_seasonal(72, seed=4) + 5})
+    model = LSTMForecaster(12, 6, LSTMRegressor(**TINY), random_state=0)
+    serial = fit_each_series(model, y)
+    with parallel_config(backend="threading"):
+        threaded = fit_each_series(model, y, n_jobs=2)
+    for name in ("a", "b"):
+        pd.testing.assert_series_equal(threaded[name].predict(), serial[name].predict())
+        alone = clone(model).fit(y[name]).predict()
+        pd.testing.assert_series_equal(serial[name].predict(), alone)
+    with pytest.raises(TypeError, match="one column per series"):
+        fit_each_series(model, y["a"])
