@@ -208,14 +208,14 @@ class _BaseLSTM(BaseEstimator):
         decoder = () if self.decoder_units is None else check_units(self.decoder_units)
         return decoder
 
-    def _build_network(self, n_features, units, n_outputs, dtype, quantiles):
+    def _build_network(self, n_features, units, decoder_units, n_outputs, dtype, quantiles):
         embedding = None
         if self.embedding_dim is not None:
             embedding = (self.vocab_size_, self.embedding_dim, self.padding_idx)
         return LSTMNetwork(
             n_features, units, n_outputs, self._loss_name(), dtype, quantiles=quantiles,
             bidirectional=self.bidirectional, embedding=embedding,
-            decoder_units=self._check_options(), output_steps=self.output_steps,
+            decoder_units=decoder_units, output_steps=self.output_steps,
             return_sequences=self.return_sequences, activation=self.activation,
             recurrent_activation=self.recurrent_activation,
         )
@@ -290,7 +290,7 @@ class _BaseLSTM(BaseEstimator):
         dtype = self._dtype()
         units = check_units(self.units)
         first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
-        self._check_options()
+        decoder_units = self._check_options()
         self._infer_cache = {}  # the weights are about to change
         X3 = self._sequences(X, reset=first_pass)
         with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
@@ -307,7 +307,7 @@ class _BaseLSTM(BaseEstimator):
             q = getattr(self, "quantiles_", None)
             n_outputs = self._head_width
             self._network = self._build_network(
-                1 if X3.ndim == 2 else X3.shape[2], units, n_outputs, dtype,
+                1 if X3.ndim == 2 else X3.shape[2], units, decoder_units, n_outputs, dtype,
                 None if q is None else np.tile(q, n_outputs // q.size),
             )
             self._theta = self._network.init_params(rng, self.unit_forget_bias)

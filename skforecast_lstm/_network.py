@@ -375,17 +375,19 @@ class LSTMNetwork:
             batch_weight = self._output_rows(X, Y, idx)
         denom = float(batch_weight)
         scale = 1.0 / denom
-        plain = self.plain and masks is None
-        bounds = np.cumsum([0] + [p.size for p in parts])
+        if self.plain and masks is None:
 
-        def run(p):
-            if plain:
+            def run(p):
                 return self._part_loss_grad(theta, grads, p, X, Y, sw, parts[p], scale)
-            rows = parts[p]
-            return _graph.loss_grad_part(
-                self, theta, grads[p], X[rows], Y[rows], sw[rows],
-                None if masks is None else masks.rows(bounds[p], bounds[p + 1]), scale,
-            )
+        else:
+            bounds = np.cumsum([0] + [p.size for p in parts])
+
+            def run(p):
+                rows = parts[p]
+                return _graph.loss_grad_part(
+                    self, theta, grads[p], X[rows], Y[rows], sw[rows],
+                    None if masks is None else masks.rows(bounds[p], bounds[p + 1]), scale,
+                )
 
         if pool is not None and len(parts) > 1:
             futures = [pool.submit(run, p) for p in range(1, len(parts))]
