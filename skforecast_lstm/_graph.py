@@ -209,7 +209,7 @@ def loss_grad_part(net, theta, grad, X, Y, sw, masks, scale):
         entries = [store.pop() for _ in rows][::-1]
         widths = [int(r[1]) for r in rows]
         dx_total = None
-        for d, (row, entry) in enumerate(zip(rows, entries)):
+        for d, entry in enumerate(entries):
             lo = sum(widths[:d])
             dh = np.zeros((T, B, widths[d]), dtype=net.dtype)
             if d_seq is not None:
