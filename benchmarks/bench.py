@@ -22,7 +22,7 @@ its fraction of this machine's float32 GEMM peak (measured at the start: 1024^3 
 
 Usage::
 
-    python benchmarks/bench.py                    # all configs, ours + torch (+ keras if importable)
+    python benchmarks/bench.py              # all configs, ours + torch (+ keras if importable)
     python benchmarks/bench.py --configs A,D --reps 5 --frameworks ours,torch
 
 Writes ``benchmarks/results/bench.md``, ``bench.json`` and ``bench.png``.
@@ -272,7 +272,7 @@ class Client:
         self.proc.wait(timeout=30)
 
 
-# ------------------------------------------------------------------------------------------ measures
+# ----------------------------------------------------------------------------------- measures
 def gemm_peak():
     """float32 GEMM GFLOP/s of this machine with 2 BLAS threads (1024^3, best of 5)."""
     from threadpoolctl import threadpool_limits
@@ -344,8 +344,9 @@ def peak_memory():
     """Peak resident memory a one-epoch fit on B adds to the process that holds the data.
 
     (Measured from the RSS after the data exist and ``malloc_trim``: the generator's float64
-    temporaries would otherwise stay in the allocator's heap and hide the fit's allocations.) The bound allows one copy of the data
-    plus twice the activations BPTT keeps for a minibatch.
+    temporaries would otherwise stay in the allocator's heap and hide the fit's allocations.)
+    The bound allows one copy of the data plus twice the activations BPTT keeps for a
+    minibatch.
     """
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT.format(bench=HERE)],

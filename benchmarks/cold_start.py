@@ -95,7 +95,8 @@ def run_script(code, env_extra=None):
 
 
 def has_torch():
-    return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+    check = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True)
+    return check.returncode == 0
 
 
 def main():

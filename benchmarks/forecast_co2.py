@@ -73,7 +73,8 @@ series = pd.Series(np.sin(np.arange(1_000_000) * 2 * np.pi / 24)
 tracemalloc.start()
 X, Y = make_windows(series, lags=48, steps=12)
 peak = tracemalloc.get_traced_memory()[1] / 1e6
-print(f"make_windows(1e6, lags=48): X {X.shape}, peak {peak:.1f} MB (a materialised float64 X would be {X.size * 8 / 1e6:.0f} MB)")
+print(f"make_windows(1e6, lags=48): X {X.shape}, peak {peak:.1f} MB "
+      f"(a materialised float64 X would be {X.size * 8 / 1e6:.0f} MB)")
 tracemalloc.reset_peak()
 start = time.perf_counter()
 model = LSTMForecaster(48, 12, LSTMRegressor(units=4, epochs=1), random_state=0,

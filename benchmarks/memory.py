@@ -15,7 +15,6 @@ whole data set's.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time

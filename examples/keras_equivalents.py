@@ -116,7 +116,8 @@ values = [scores[k][1] for k in names]
 ax.barh(names, values, color="tab:blue")
 for i, v in enumerate(values):
     ax.text(min(v, 1.0) + 0.01, i, f"{scores[names[i]][0]} {v:.3f}", va="center")
-ax.set(xlim=(0, 1.45), xlabel="held-out score", title="Keras seed models, trained by skforecast_lstm")
+ax.set(xlim=(0, 1.45), xlabel="held-out score",
+       title="Keras seed models, trained by skforecast_lstm")
 ax.invert_yaxis()
 fig.tight_layout()
 OUTDIR.mkdir(parents=True, exist_ok=True)

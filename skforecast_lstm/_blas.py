@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 from llvmlite import binding as llvm
-from numba import cfunc, carray, types
+from numba import carray, cfunc, types
 from numba.extending import overload
 
 __all__ = ["gemm", "BLAS_SOURCE"]

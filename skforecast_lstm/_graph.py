@@ -18,8 +18,11 @@ from ._kernels import cpu, layers
 __all__ = ["Masks", "draw_masks", "loss_grad_part", "forward_part", "step_mask"]
 
 class Masks:
-    """Dropout masks of one minibatch: ``inputs[k][d]`` ``(B, F_in)`` and
-    ``recurrent[k][d]`` ``(B, H)`` per encoder layer ``k`` and direction ``d``."""
+    """Dropout masks of one minibatch.
+
+    ``inputs[k][d]`` ``(B, F_in)`` and ``recurrent[k][d]`` ``(B, H)`` per
+    encoder layer ``k`` and direction ``d``.
+    """
 
     def __init__(self, inputs, recurrent):
         self.inputs = inputs

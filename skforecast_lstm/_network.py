@@ -291,9 +291,12 @@ class LSTMNetwork:
         return mask
 
     def init_params(self, rng, unit_forget_bias=True):
-        """Keras' initialisation: Glorot-uniform input and head weights,
-        orthogonal recurrent weights, zero biases (forget gate 1), embeddings
-        uniform in [-0.05, 0.05] (the padding row zero)."""
+        """Initialise the parameters as Keras does.
+
+        Glorot-uniform input and head weights, orthogonal recurrent weights,
+        zero biases (forget gate 1), embeddings uniform in [-0.05, 0.05] (the
+        padding row zero).
+        """
         theta = np.zeros(self.n_params, dtype=self.dtype)
         views = self.tensors(theta)
         if self.embedding is not None:
@@ -314,11 +317,11 @@ class LSTMNetwork:
         return theta
 
     def state_dict(self, theta):
-        """Copies of the tensors under ``torch.nn.LSTM`` / ``nn.Embedding`` / ``nn.Linear``
-        names.
+        """Copies of the tensors under PyTorch's names.
 
-        The one bias per gate is given as ``bias_ih_l{k}``; ``bias_hh_l{k}``
-        is all zeros, so that ``torch`` computes the same function.
+        Names of ``torch.nn.LSTM``, ``nn.Embedding`` and ``nn.Linear``. The
+        one bias per gate is given as ``bias_ih_l{k}``; ``bias_hh_l{k}`` is
+        all zeros, so that ``torch`` computes the same function.
         """
         out = {}
         for name, view in self.tensors(theta).items():

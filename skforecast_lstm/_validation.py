@@ -188,7 +188,8 @@ def as_tokens(estimator, X, *, reset, padding_idx, vocab_size):
             raise ValueError(f"X of token ids has shape {arr.shape}; it needs at least one "
                              "sample and one time step.")
         if arr.dtype.kind not in "iub":
-            if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            integral = np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+            if arr.dtype.kind != "f" or not integral:
                 raise TypeError(
                     f"X must hold integer token ids when embedding_dim is set; got dtype "
                     f"{arr.dtype}."

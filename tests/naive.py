@@ -51,7 +51,8 @@ def lstm_forward(X, weights, units):
         out = np.zeros((n, T, H))
         for t in range(T):
             a = seq[:, t] @ w_ih.T + h @ w_hh.T + b
-            i, f, g, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+            i, f = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
+            g, o = np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
             c = f * c + i * g
             h = o * np.tanh(c)
             out[:, t] = h

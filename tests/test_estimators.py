@@ -89,7 +89,8 @@ def test_pipeline_grid_search_and_time_series_cv():
     np.testing.assert_array_equal(grid.predict(X2), serial.predict(X2))
 
 
-@pytest.mark.parametrize("Est,data", [(LSTMRegressor, delayed_copy), (LSTMClassifier, running_sum_sign)])
+@pytest.mark.parametrize("Est,data",
+                         [(LSTMRegressor, delayed_copy), (LSTMClassifier, running_sum_sign)])
 def test_pickle_joblib_clone_round_trips(tmp_path, Est, data):
     X, y = data(100)
     est = Est(**QUICK).fit(X, y)
@@ -214,7 +215,8 @@ def test_bad_y_and_lengths_and_feature_counts():
     with pytest.raises(ValueError, match="Unknown label type"):
         LSTMClassifier(**QUICK).fit(X, y)
     reg = LSTMRegressor(**QUICK).fit(X, y)
-    with pytest.raises(ValueError, match="2 features per time step, but LSTMRegressor is expecting 1"):
+    expected = "2 features per time step, but LSTMRegressor is expecting 1"
+    with pytest.raises(ValueError, match=expected):
         reg.predict(np.zeros((3, 4, 2)))
     with pytest.raises(ValueError, match="fitted on 3-D input"):
         reg.predict(np.zeros((3, 4)))

@@ -1,9 +1,6 @@
 """The command line, in quick mode (tests/test_examples.py runs the examples)."""
 
-import os
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
