@@ -95,16 +95,17 @@ def resolve_device(device):
     return "cuda"
 
 
-def forward(network, theta, X, n_threads, device):
+def forward(network, theta, X, n_threads, device, wt=None):
     """Head outputs of ``network`` for 3-D ``X`` on ``device`` (a resolved one).
 
-    Returns a NumPy array in every case.
+    ``wt``: the CPU's cached inference weights (``network.inference_weights``),
+    computed on the way when None. Returns a NumPy array in every case.
     """
     if device == "cuda":
         from ._network_cuda import forward as cuda_forward
 
         return cuda_forward(network, theta, X)
-    return network.forward(theta, X, n_threads)
+    return network.forward(theta, X, n_threads, wt)
 
 
 def training_session(network, theta, optimizer, X, Y, sw, device):

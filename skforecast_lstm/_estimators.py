@@ -262,10 +262,8 @@ class _BaseLSTM(BaseEstimator):
         X3 = self._predict_sequences(X)
         device = self._device(self._network)
         n_threads = 1 if X3.shape[0] < PARALLEL_PREDICT_ROWS else effective_n_threads(self.n_jobs)
-        if device == "cuda":
-            out = forward(self._network, self._theta, X3, n_threads, device)
-        else:
-            out = self._network.forward(self._theta, X3, n_threads, self._inference_weights())
+        wt = self._inference_weights() if device == "cpu" else None
+        out = forward(self._network, self._theta, X3, n_threads, device, wt)
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
         return np.asarray(out, dtype=np.float64)
 
