@@ -13,7 +13,11 @@ that matter for speed and reproducibility live here:
   halves of a minibatch in two Python threads.
 - ``error_model="numpy"``: without it every float division carries a
   zero-division check that stops LLVM from vectorising the gate loops.
-- no ``fastmath``: it drops NaN checks and makes results depend on the CPU.
+- ``fastmath={"contract"}`` and nothing more: LLVM may fuse a multiply and an
+  add into one FMA instruction (the float32 activations run ~1.3x faster), but
+  may not reorder sums or assume away NaN and infinity. Results stay
+  bit-identical run to run on one machine; on a CPU without FMA they differ by
+  rounding.
 """
 
 import warnings
@@ -22,7 +26,7 @@ from numba import njit
 
 __all__ = ["jit", "OPTIONS"]
 
-OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
+OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 
 
 def jit(func):

@@ -436,12 +436,13 @@ class LSTMNetwork:
         w_out, b_out = self._head_views(theta)
         gw_out, gb_out = self._head_views(grads[p])
         K = self.n_outputs
-        dh = ws.view("dh", T, b, self.units[-1])
-        dh[: T - 1] = 0.0
+        # only the last step's output reaches the head: the top layer's dh is
+        # that step alone (lstm_layer_backward's (1, B, H) form)
+        dh = ws.view("dh", 1, b, self.units[-1])
         loss = cpu.head_loss_grad(
             states[-1][2][T], w_out, b_out, gw_out, gb_out, Y, sw, idx, self.loss_code,
             self.quantiles, scale, ws.view("z", b, K), ws.view("yb", b, K), ws.view("swb", b),
-            ws.view("dz", b, K), dh[T - 1],
+            ws.view("dz", b, K), dh[0],
         )
         params = self._views(theta)
         for k in range(len(self.units) - 1, -1, -1):

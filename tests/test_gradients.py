@@ -54,6 +54,28 @@ def test_gradient_matches_finite_differences(loss, units):
     naive.assert_gradients_close(net, grad, naive.central_differences(f, theta))
 
 
+@pytest.mark.parametrize(
+    "F, n, T",
+    [(1, 6, 5), (2, 6, 5), (1, 6, 1), (2, 130, 8)],
+    ids=["one-input", "two-inputs", "one-step", "transposed-recurrent-weights"],
+)
+def test_gradient_matches_finite_differences_kernel_paths(F, n, T):
+    """The kernels' shape-dependent paths: x.T @ da summed in a loop (F <= 2), a single step,
+    and the forward's transposed w_hh (from 512 rows of steps per part)."""
+    from skforecast_lstm._kernels import cpu
+
+    assert F <= cpu.FUSED_MAX_F
+    assert (n // 2) * T >= cpu.TRANSPOSE_MIN_ROWS or n < 100
+    net, theta, X, Y, sw = _problem("mse", (4, 3), n=n, T=T, F=F)
+    loss_value, grad = _kernel_loss_grad(net, theta, X, Y, sw)
+
+    def f(th):
+        return naive.loss(X, Y, net.state_dict(th), net.units, "mse", sw, net.quantiles)
+
+    assert loss_value == pytest.approx(f(theta), rel=1e-12)
+    naive.assert_gradients_close(net, grad, naive.central_differences(f, theta))
+
+
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_forward_matches_reference(loss):
     """The inference kernel computes the textbook equations."""

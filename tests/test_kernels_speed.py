@@ -52,13 +52,23 @@ def test_fast_activation_float64_is_exact(kind):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kind", [0, 1])
 def test_fast_activation_special_values(dtype, kind):
-    """NaN propagates (divergence must stay visible); infinities saturate."""
+    """NaN propagates (divergence must stay visible); infinities saturate.
+
+    float64 saturates exactly; the float32 approximation (evaluated with fused
+    multiply-adds) stops two ulps short of the limits, and never crosses them.
+    """
     x = np.array([np.nan, np.inf, -np.inf], dtype=dtype)
     out = np.empty_like(x)
     _apply(x, out, kind)
     assert np.isnan(out[0])
-    assert out[1] == 1.0
-    assert out[2] == (-1.0 if kind == 0 else 0.0)
+    tol = 0.0 if dtype == np.float64 else 3e-7
+    low = -1.0 if kind == 0 else 0.0
+    assert 1.0 - tol <= out[1] <= 1.0
+    assert low <= out[2] <= low + tol
+    grid = _grid(dtype)
+    values = np.empty_like(grid)
+    _apply(grid, values, kind)
+    assert low <= values.min() and values.max() <= 1.0
 
 
 def _data(n=300, T=9, F=2, seed=0):

@@ -51,6 +51,12 @@ LOSS_BINARY = 1
 LOSS_SOFTMAX = 2
 LOSS_PINBALL = 3
 
+# lstm_layer_forward transposes w_hh for its per-step products from this many
+# rows (T * B) on.
+TRANSPOSE_MIN_ROWS = 512
+# lstm_layer_backward sums x.T @ da in a loop (not BLAS) up to this many inputs.
+FUSED_MAX_F = 2
+
 # Optimizer codes.
 OPT_ADAM = 0
 OPT_SGD = 1
@@ -64,7 +70,6 @@ OPT_SGD = 1
 # NaN propagates. float64 keeps NumPy's exact functions, so float64 gradients
 # match finite differences to 1e-10.
 TANH_CLAMP = np.float32(7.90531110763549805)
-TANH_TINY = np.float32(0.0004)
 HALF = np.float32(0.5)
 _A1 = np.float32(4.89352455891786e-03)
 _A3 = np.float32(6.37261928875436e-04)
@@ -80,7 +85,9 @@ _B6 = np.float32(1.19825839466702e-06)
 
 
 def _tanh_f32(x):
-    # NaN fails both compares and flows through; +-inf are clamped.
+    # NaN fails both compares and flows through; +-inf are clamped. No special
+    # case near 0 (Eigen returns x below 4e-4): there p / q = x (1 - 1.3e-7),
+    # one float32 ulp, and the two extra compares cost 20 % of the function.
     y = x
     if y > TANH_CLAMP:
         y = TANH_CLAMP
@@ -97,10 +104,7 @@ def _tanh_f32(x):
     q = y2 * _B6 + _B4
     q = y2 * q + _B2
     q = y2 * q + _B0
-    r = p / q
-    if abs(x) < TANH_TINY:
-        r = x
-    return r
+    return p / q
 
 
 def fast_tanh(x):
@@ -139,21 +143,6 @@ def _fast_sigmoid_impl(x):
 
 
 @jit
-def _activate_gates(a, H):
-    # i, f: sigmoid(z) = 0.5 * tanh(z / 2) + 0.5; g: tanh; o: sigmoid. Three
-    # loops over 1-D views with constant factors: each vectorises.
-    sig = a[: 2 * H]
-    for j in range(sig.size):
-        sig[j] = HALF * fast_tanh(HALF * sig[j]) + HALF
-    g = a[2 * H : 3 * H]
-    for j in range(g.size):
-        g[j] = fast_tanh(g[j])
-    o = a[3 * H :]
-    for j in range(o.size):
-        o[j] = HALF * fast_tanh(HALF * o[j]) + HALF
-
-
-@jit
 def _zero2(a):
     for r in range(a.shape[0]):
         row = a[r]
@@ -161,48 +150,73 @@ def _zero2(a):
             row[j] = ZERO
 
 
-# Small loops over few arrays: LLVM vectorises a loop only when it can rule
-# out overlaps with a handful of run-time checks, so each loop touches at most
-# four arrays (see benchmarks/NOTES.md).
+# Loops over few arrays: LLVM vectorises a loop only when it can rule out
+# overlaps with a handful of run-time checks (at most 8), so no loop below
+# touches more than five arrays (see benchmarks/NOTES.md). Gates are passed
+# as one view each: a[H + j] would carry a negative-index check (H is not
+# known to be >= 0) that stops vectorisation.
 @jit
-def _cell_state(i, f, g, cp, cn):
-    for j in range(cn.size):
-        cn[j] = f[j] * cp[j] + i[j] * g[j]
-
-
-@jit
-def _hidden(o, cn, hn):
-    for j in range(hn.size):
-        hn[j] = o[j] * fast_tanh(cn[j])
+def _sigmoid_rows(s):
+    # sigmoid(z) = 0.5 * tanh(z / 2) + 0.5
+    for j in range(s.size):
+        s[j] = HALF * fast_tanh(HALF * s[j]) + HALF
 
 
 @jit
-def _cell_backward(i, f, g, o, cp, cn, dhr, dnr, dcr, tc, dhs, tmp):
-    # In: the gates (i, f, g, o), the cell states c_{t-1} (cp) and c_t (cn),
-    # dh from the output (dhr) and from step t+1 (dnr), dc from step t+1 (dcr).
-    # Out: i, f, g, o overwritten with the pre-activation gradients, dcr with
-    # dc for step t-1. tc, dhs, tmp are scratch rows of H.
-    H = i.size
+def _cell_forward(a, cp, cn, hn):
+    # a: one row of gate pre-activations (i, f, g, o); c_{t-1} (cp) in, c_t
+    # (cn) and h_t (hn) out; a is overwritten with the activations (for BPTT).
+    H = cn.size
+    _sigmoid_rows(a[: 2 * H])
+    i = a[:H]
+    f = a[H : 2 * H]
+    g = a[2 * H : 3 * H]
+    o = a[3 * H :]
     for j in range(H):
-        tc[j] = fast_tanh(cn[j])
+        gj = fast_tanh(g[j])
+        g[j] = gj
+        cn[j] = f[j] * cp[j] + i[j] * gj
     for j in range(H):
-        dhs[j] = dhr[j] + dnr[j]
+        oj = HALF * fast_tanh(HALF * o[j]) + HALF
+        o[j] = oj
+        hn[j] = oj * fast_tanh(cn[j])
+
+
+@jit
+def _cell_backward(a, cp, cn, dh, dc):
+    # a: the row's gate activations, overwritten with the gradients of the
+    # pre-activations; c_{t-1} (cp), c_t (cn); dh: dL/dh_t (all paths); dc:
+    # dL/dc_t from step t+1 in, dL/dc_{t-1} out.
+    H = cn.size
+    i = a[:H]
+    f = a[H : 2 * H]
+    g = a[2 * H : 3 * H]
+    o = a[3 * H :]
     for j in range(H):
-        dcr[j] = dcr[j] + dhs[j] * o[j] * (ONE - tc[j] * tc[j])
+        t = fast_tanh(cn[j])
+        d = dh[j]
+        oj = o[j]
+        dc[j] = dc[j] + d * oj * (ONE - t * t)
+        o[j] = d * t * oj * (ONE - oj)
     for j in range(H):
-        o[j] = dhs[j] * tc[j] * o[j] * (ONE - o[j])
+        gj = g[j]
+        ij = i[j]
+        d = dc[j]
+        g[j] = d * ij * (ONE - gj * gj)
+        i[j] = d * gj * ij * (ONE - ij)
     for j in range(H):
-        tmp[j] = g[j]
-    for j in range(H):
-        g[j] = dcr[j] * i[j] * (ONE - g[j] * g[j])
-    for j in range(H):
-        i[j] = dcr[j] * tmp[j] * i[j] * (ONE - i[j])
-    for j in range(H):
-        tmp[j] = dcr[j] * cp[j] * f[j] * (ONE - f[j])
-    for j in range(H):
-        dcr[j] = dcr[j] * f[j]
-    for j in range(H):
-        f[j] = tmp[j]
+        fj = f[j]
+        d = dc[j]
+        f[j] = d * cp[j] * fj * (ONE - fj)
+        dc[j] = d * fj
+
+
+@jit
+def _transpose_into(w, out):
+    for k in range(w.shape[1]):
+        row = out[k]
+        for j in range(w.shape[0]):
+            row[j] = w[j, k]
 
 
 @jit
@@ -232,23 +246,24 @@ def lstm_layer_forward(x, w_ih, w_hh, b, gates, c, h):
         for j in range(G):
             row[j] = b[j]
     gemm(x.reshape(T * B, F), w_ih, g2, False, True, 1.0)
+    # BLAS repacks its right operand on every call; from (H, 4H) it does so
+    # ~10 % faster than from a transposed (4H, H). The transpose itself costs
+    # about what 350 rows of steps save (benchmarks/NOTES.md, 9.)
+    transpose = T * B >= TRANSPOSE_MIN_ROWS
+    w_hh_t = w_hh
+    if transpose:
+        w_hh_t = np.empty((H, G), dtype=w_hh.dtype)
+        _transpose_into(w_hh, w_hh_t)
     for t in range(T):
         gt = gates[t]
-        gemm(h[t], w_hh, gt, False, True, 1.0)
+        gemm(h[t], w_hh_t, gt, False, not transpose, 1.0)
         c0 = c[t]
         c1 = c[t + 1]
         h1 = h[t + 1]
+        # 1-D row views: indices from range() are provably >= 0, so no
+        # negative-index wraparound blocks vectorisation.
         for r in range(B):
-            # 1-D row views: indices from range() are provably >= 0, so no
-            # negative-index wraparound blocks vectorisation.
-            a = gt[r]
-            _activate_gates(a, H)
-            # One view per gate: a[H + j] would carry a negative-index check
-            # (H is not known to be >= 0) that stops vectorisation.
-            cn = c1[r]
-            hn = h1[r]
-            _cell_state(a[:H], a[H : 2 * H], a[2 * H : 3 * H], c0[r], cn)
-            _hidden(a[3 * H :], cn, hn)
+            _cell_forward(gt[r], c0[r], c1[r], h1[r])
 
 
 @jit
@@ -260,8 +275,11 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
     x, w_ih, w_hh, gates, c, h : ndarray
         As in :func:`lstm_layer_forward`, after the forward pass. ``gates`` is
         overwritten with the gradients of the gate pre-activations.
-    dh : ndarray of shape (T, B, H)
-        Gradient of the loss with respect to the layer's outputs ``h[1:]``.
+    dh : ndarray of shape (T, B, H) or (1, B, H)
+        Gradient of the loss with respect to the layer's outputs ``h[1:]``;
+        of shape (1, B, H) when only the last output reaches the loss (the
+        top layer under a dense head on the last state). A (T, B, H) ``dh``
+        is overwritten: the recurrent gradient is accumulated into it.
     dw_ih, dw_hh, db : ndarray
         Outputs: the parameter gradients (written, not accumulated).
     dx : ndarray of shape (T, B, F) or of size 0
@@ -270,35 +288,58 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
     T, B, F = x.shape
     H = w_hh.shape[1]
     G = 4 * H
+    last_only = dh.shape[0] == 1 and T > 1
     # np.empty + loops everywhere: every distinct np.zeros/np.full/fill
     # signature is one more function for Numba to compile on first use.
     dc = np.empty((B, H), dtype=x.dtype)
-    dh_next = np.empty((B, H), dtype=x.dtype)
     _zero2(dc)
-    _zero2(dh_next)
-    tc = np.empty(H, dtype=x.dtype)
-    dhs = np.empty(H, dtype=x.dtype)
-    tmp = np.empty(H, dtype=x.dtype)
+    # dL/dh_t over both paths (output and step t+1): BLAS adds the recurrent
+    # part into dh[t - 1] (beta = 1), or into dnext when dh is the last step's
+    dnext = np.empty((B, H), dtype=x.dtype)
     for t in range(T - 1, -1, -1):
         gt = gates[t]
         c0 = c[t]
         c1 = c[t + 1]
-        dht = dh[t]
+        if not last_only:
+            dht = dh[t]
+        elif t == T - 1:
+            dht = dh[0]
+        else:
+            dht = dnext
         for r in range(B):
-            a = gt[r]
-            _cell_backward(a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :], c0[r], c1[r],
-                           dht[r], dh_next[r], dc[r], tc, dhs, tmp)
+            _cell_backward(gt[r], c0[r], c1[r], dht[r], dc[r])
         if t > 0:
-            gemm(gt, w_hh, dh_next, False, False, 0.0)
+            if last_only:
+                gemm(gt, w_hh, dnext, False, False, 0.0)
+            else:
+                gemm(gt, w_hh, dh[t - 1], False, False, 1.0)
     da = gates.reshape(T * B, G)
-    gemm(da, x.reshape(T * B, F), dw_ih, True, False, 0.0)
+    x2 = x.reshape(T * B, F)
     gemm(da, h[:T].reshape(T * B, H), dw_hh, True, False, 0.0)
     for j in range(G):
         db[j] = ZERO
-    for r in range(T * B):
-        row = da[r]
-        for j in range(G):
-            db[j] += row[j]
+    if F <= FUSED_MAX_F:
+        # a GEMM with one or two columns runs far below peak: sum dw_ih with
+        # db, in one pass over da (benchmarks/NOTES.md, 9.)
+        w_t = np.empty((F, G), dtype=x.dtype)
+        _zero2(w_t)
+        for r in range(T * B):
+            row = da[r]
+            for j in range(G):
+                db[j] += row[j]
+            xr = x2[r]
+            for f in range(F):
+                xf = xr[f]
+                wf = w_t[f]
+                for j in range(G):
+                    wf[j] += xf * row[j]
+        _transpose_into(w_t, dw_ih)
+    else:
+        for r in range(T * B):
+            row = da[r]
+            for j in range(G):
+                db[j] += row[j]
+        gemm(da, x2, dw_ih, True, False, 0.0)
     if dx.size > 0:
         gemm(da, w_ih, dx.reshape(T * B, F), False, False, 0.0)
 
@@ -484,10 +525,7 @@ def _layer_infer(seq, w_ih_t, w_hh_t, b, a, c0, c1, out):
         _axpy_rows(a, seq[t], w_ih_t)
         if t > 0:
             _axpy_rows(a, out[t - 1], w_hh_t)
-        _activate_gates(a, H)
-        ht = out[t]
-        _cell_state(a[:H], a[H : 2 * H], a[2 * H : 3 * H], c0, c1)
-        _hidden(a[3 * H :], c1, ht)
+        _cell_forward(a, c0, c1, out[t])
 
 
 @jit
