@@ -104,6 +104,24 @@ def test_predict_rows_independent_of_batching_and_threads(dtype):
         np.testing.assert_array_equal(full[i : i + 1], one.predict(X[i : i + 1]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_predict_blocks_of_rows_equal_rows_alone(dtype):
+    """Rows that share passes over the weights (blocks of INFER_ROWS, a shorter last block)
+    get the bits they get alone; widths of 8+ exercise the eight-row weight groups."""
+    rng = np.random.RandomState(4)
+    net = LSTMNetwork(9, (16, 11), 2, "mse", dtype)
+    theta = (net.init_params(rng) + rng.normal(0, 0.2, net.n_params)).astype(dtype)
+    n = 2 * cpu.INFER_ROWS + 3
+    X = rng.normal(size=(n, 6, 9)).astype(dtype)
+    full = net.forward(theta, X)
+    alone = np.concatenate([net.forward(theta, X[i : i + 1]) for i in range(n)])
+    np.testing.assert_array_equal(full, alone)
+    ref = naive.predict(X.astype(np.float64), net.state_dict(theta.astype(np.float64)),
+                        net.units, "mse")
+    np.testing.assert_allclose(full, ref, rtol=1e-4 if dtype == np.float32 else 1e-12,
+                               atol=1e-5 if dtype == np.float32 else 1e-13)
+
+
 @pytest.mark.parametrize("units", [(8,), (8, 5), (4, 9)])
 def test_float32_forward_matches_reference(units):
     """The float32 kernels (fast activations) agree with a float64 NumPy LSTM."""

@@ -57,6 +57,10 @@ TRANSPOSE_MIN_ROWS = 512
 # lstm_layer_backward sums x.T @ da in a loop (not BLAS) up to this many inputs.
 FUSED_MAX_F = 2
 
+# network_forward runs this many rows at a time through each pass over the
+# weights (so that they are read from L1, not L2, by all but the first).
+INFER_ROWS = 8
+
 # Optimizer codes.
 OPT_ADAM = 0
 OPT_SGD = 1
@@ -482,50 +486,64 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
 
 
 @jit
-def _axpy_rows(a, v, w_t):
-    # a += v @ w_t for one row, eight rows of w_t per pass over a (an eighth of
-    # the loads and stores of a); the sum still runs k = 0, 1, 2, ... in order,
-    # ((a + v0 w0) + v1 w1) + ..., so the result is the plain loop's.
-    K = v.size
-    G = a.size
+def _axpy_rows(A, V, w_t):
+    # A[r] += V[r] @ w_t for every row r. Eight rows of w_t per pass over a row
+    # of A (an eighth of its loads and stores), and each group of eight serves
+    # all rows while it sits in L1: the weights stream from L2 once per block
+    # of rows, not once per row. Every row is summed k = 0, 1, 2, ... in order,
+    # ((a + v0 w0) + v1 w1) + ..., by the same code whatever the number of
+    # rows, so a row's result never depends on the rows beside it.
+    R = A.shape[0]
+    K = V.shape[1]
+    G = A.shape[1]
     k = 0
     while k + 8 <= K:
-        v0, v1, v2, v3 = v[k], v[k + 1], v[k + 2], v[k + 3]
-        v4, v5, v6, v7 = v[k + 4], v[k + 5], v[k + 6], v[k + 7]
         w0, w1, w2, w3 = w_t[k], w_t[k + 1], w_t[k + 2], w_t[k + 3]
         w4, w5, w6, w7 = w_t[k + 4], w_t[k + 5], w_t[k + 6], w_t[k + 7]
-        for j in range(G):
-            a[j] = (a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j] + v4 * w4[j]
-                    + v5 * w5[j] + v6 * w6[j] + v7 * w7[j])
+        for r in range(R):
+            a = A[r]
+            v = V[r]
+            v0, v1, v2, v3 = v[k], v[k + 1], v[k + 2], v[k + 3]
+            v4, v5, v6, v7 = v[k + 4], v[k + 5], v[k + 6], v[k + 7]
+            for j in range(G):
+                a[j] = (a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j]
+                        + v4 * w4[j] + v5 * w5[j] + v6 * w6[j] + v7 * w7[j])
         k += 8
     while k < K:
-        vk = v[k]
         wk = w_t[k]
-        for j in range(G):
-            a[j] = a[j] + vk * wk[j]
+        for r in range(R):
+            a = A[r]
+            vk = V[r, k]
+            for j in range(G):
+                a[j] = a[j] + vk * wk[j]
         k += 1
 
 
 @jit
-def _layer_infer(seq, w_ih_t, w_hh_t, b, a, c0, c1, out):
-    # One sequence through one layer. The sums run in a fixed order per row, so
-    # a row's result never depends on which other rows are predicted with it
-    # (BLAS GEMM rounds rows differently by their position in the block).
-    T = seq.shape[0]
-    H = w_hh_t.shape[0]
-    G = 4 * H
-    for j in range(H):
-        c1[j] = ZERO
-    for t in range(T):
-        # c0 <- c_{t-1}, c1 <- c_t: two buffers, so that no loop reads and
-        # writes the same array (LLVM would fall back to scalar code)
-        c0, c1 = c1, c0
+def _layer_infer(seq, w_ih_t, w_hh_t, b, proj, c, out):
+    # A block of R sequences, time-major (T, R, F), through one layer into
+    # out (T, R, H). proj (T, R, 4H) receives the gates; c (2, R, H) holds
+    # c_{t-1} and c_t in two buffers, so that no loop reads and writes one
+    # array (LLVM would fall back to scalar code).
+    T, R, F = seq.shape
+    G = b.size
+    P = proj.reshape(T * R, G)
+    for q in range(T * R):
+        row = P[q]
         for j in range(G):
-            a[j] = b[j]
-        _axpy_rows(a, seq[t], w_ih_t)
+            row[j] = b[j]
+    # the input projection of all rows and steps in one pass over w_ih.T
+    _axpy_rows(P, seq.reshape(T * R, F), w_ih_t)
+    cp = c[0]
+    cn = c[1]
+    _zero2(cp)
+    for t in range(T):
+        A = proj[t]
         if t > 0:
-            _axpy_rows(a, out[t - 1], w_hh_t)
-        _cell_forward(a, c0, c1, out[t])
+            _axpy_rows(A, out[t - 1], w_hh_t)
+        for r in range(R):
+            _cell_forward(A[r], cp[r], cn[r], out[t, r])
+        cp, cn = cn, cp
 
 
 @jit
@@ -566,8 +584,10 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
 
     ``out_kind`` is a loss code: LOSS_BINARY applies the sigmoid,
     LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are.
-    Each row is computed on its own (see ``_layer_infer``), so rows can be
-    split across threads in any way with identical results.
+    Rows go through in blocks of ``INFER_ROWS``, which share each pass over
+    the weights; every row is still computed by the same sequence of
+    operations (see ``_axpy_rows``), so its result does not depend on the
+    rows predicted with it, and rows can be split across threads in any way.
     """
     n, T, F = X.shape
     L = layers.shape[0]
@@ -577,11 +597,21 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
     H_max = 0
     for k in range(L):
         H_max = max(H_max, layers[k, 1])
-    a = np.empty(4 * H_max, dtype=dtype)
-    c = np.empty((2, H_max), dtype=dtype)
-    buf = np.empty((2, T * H_max), dtype=dtype)
-    for r in range(n):
-        seq = X[r]
+    R_max = min(n, INFER_ROWS)
+    xs = np.empty(T * R_max * F, dtype=dtype)
+    proj = np.empty(T * R_max * 4 * H_max, dtype=dtype)
+    c = np.empty(2 * R_max * H_max, dtype=dtype)
+    buf = np.empty((2, T * R_max * H_max), dtype=dtype)
+    for r0 in range(0, n, R_max):
+        R = min(R_max, n - r0)
+        seq = xs[: T * R * F].reshape(T, R, F)
+        for r in range(R):
+            src = X[r0 + r]
+            for t in range(T):
+                dst = seq[t, r]
+                row = src[t]
+                for f in range(F):
+                    dst[f] = row[f]
         o = 0
         for k in range(L):
             n_in = layers[k, 0]
@@ -591,30 +621,31 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
             w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
             o += H * 4 * H
             b = theta[layers[k, 4] : layers[k, 4] + 4 * H]
-            hseq = buf[k % 2][: T * H].reshape(T, H)
-            _layer_infer(seq, w_ih_t, w_hh_t, b, a[: 4 * H], c[0][:H], c[1][:H],
-                         hseq)
+            hseq = buf[k % 2][: T * R * H].reshape(T, R, H)
+            _layer_infer(seq, w_ih_t, w_hh_t, b, proj[: T * R * 4 * H].reshape(T, R, 4 * H),
+                         c[: 2 * R * H].reshape(2, R, H), hseq)
             seq = hseq
-        hlast = seq[T - 1]
-        zr = out[r]
-        for k in range(K):
-            acc = b_out[k]
-            wk = w_out[k]
-            for j in range(hlast.size):
-                acc += wk[j] * hlast[j]
-            zr[k] = acc
-        if out_kind == LOSS_BINARY:
-            zr[0] = fast_sigmoid(zr[0])
-        elif out_kind == LOSS_SOFTMAX:
-            m = zr[0]
-            for k in range(1, K):
-                m = max(m, zr[k])
-            s = ZERO
+        for r in range(R):
+            hlast = seq[T - 1, r]
+            zr = out[r0 + r]
             for k in range(K):
-                zr[k] = np.exp(zr[k] - m)
-                s += zr[k]
-            for k in range(K):
-                zr[k] = zr[k] / s
+                acc = b_out[k]
+                wk = w_out[k]
+                for j in range(hlast.size):
+                    acc += wk[j] * hlast[j]
+                zr[k] = acc
+            if out_kind == LOSS_BINARY:
+                zr[0] = fast_sigmoid(zr[0])
+            elif out_kind == LOSS_SOFTMAX:
+                m = zr[0]
+                for k in range(1, K):
+                    m = max(m, zr[k])
+                s = ZERO
+                for k in range(K):
+                    zr[k] = np.exp(zr[k] - m)
+                    s += zr[k]
+                for k in range(K):
+                    zr[k] = zr[k] / s
 
 
 @jit
