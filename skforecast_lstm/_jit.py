@@ -24,9 +24,20 @@ import warnings
 
 from numba import njit
 
-__all__ = ["jit", "OPTIONS"]
+__all__ = ["jit", "jit_inline", "OPTIONS"]
 
 OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+
+
+def _njit(func, **extra):
+    try:
+        return njit(**OPTIONS, **extra)(func)
+    except RuntimeError as exc:  # "cannot cache function ...: no locator available"
+        if "cache" not in str(exc):
+            raise
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return njit(**dict(OPTIONS, cache=False), **extra)(func)
 
 
 def jit(func):
@@ -42,12 +53,24 @@ def jit(func):
     numba.core.registry.CPUDispatcher
         The lazily compiled dispatcher.
     """
-    try:
-        return njit(**OPTIONS)(func)
-    except RuntimeError as exc:  # "cannot cache function ...: no locator available"
-        if "cache" not in str(exc):
-            raise
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            options = dict(OPTIONS, cache=False)
-            return njit(**options)(func)
+    return _njit(func)
+
+
+def jit_inline(func):
+    """Like :func:`jit`, and inlined into its compiled callers at Numba's IR level.
+
+    For the small helpers of the kernels: a helper inlined this way is not
+    compiled on its own for each caller (every separately compiled function
+    costs 0.1-0.3 s of the first fit's compilation), and runs as fast. Called
+    from Python, it compiles and caches as any kernel.
+
+    Parameters
+    ----------
+    func : callable
+        A module-level Python function.
+
+    Returns
+    -------
+    numba.core.registry.CPUDispatcher
+    """
+    return _njit(func, inline="always")

@@ -60,11 +60,10 @@ def test_gradient_matches_finite_differences(loss, units):
     ids=["one-input", "two-inputs", "one-step", "transposed-recurrent-weights"],
 )
 def test_gradient_matches_finite_differences_kernel_paths(F, n, T):
-    """The kernels' shape-dependent paths: x.T @ da summed in a loop (F <= 2), a single step,
-    and the forward's transposed w_hh (from 512 rows of steps per part)."""
+    """The kernels' shape-dependent paths: one or two inputs (GEMMs of one or two columns),
+    a single step, and the forward's transposed w_hh (from 512 rows of steps per part)."""
     from skforecast_lstm._kernels import cpu
 
-    assert F <= cpu.FUSED_MAX_F
     assert (n // 2) * T >= cpu.TRANSPOSE_MIN_ROWS or n < 100
     net, theta, X, Y, sw = _problem("mse", (4, 3), n=n, T=T, F=F)
     loss_value, grad = _kernel_loss_grad(net, theta, X, Y, sw)

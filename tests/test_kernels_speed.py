@@ -179,15 +179,25 @@ def test_classifier_latency_path_matches_generic_path():
 
 
 @pytest.mark.parametrize(
-    "name", ["head_loss_grad", "gather_time_major", "apply_gradients", "network_forward",
-             "inference_weights",
-             "lstm_layer_forward", "lstm_layer_backward", "loss_and_dlogits"],
+    "name", ["gather_time_major", "network_forward", "lstm_layer_forward", "lstm_layer_backward",
+             "_adam_apply", "_sgd_apply", "_mse_loss", "_binary_loss", "_softmax_loss",
+             "_pinball_loss", "_head_mse", "_head_binary", "_head_softmax", "_head_pinball"],
 )
 def test_kernels_are_cached_on_disk(name):
-    """Every entry kernel is compiled with cache=True (the cold start depends on it)."""
+    """Every compiled kernel is cached on disk (the cold start depends on it)."""
     from numba.core.caching import NullCache
 
     assert not isinstance(getattr(cpu, name)._cache, NullCache)
+
+
+def test_python_dispatchers_reach_every_kernel():
+    """The per-loss and per-optimizer kernels behind the Python dispatchers are all listed."""
+    assert len(cpu.HEAD_KERNELS) == len(cpu.LOSS_KERNELS) == 4
+    codes = [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL]
+    assert [cpu.HEAD_KERNELS[c].py_func.__name__ for c in codes] == [
+        "_head_mse", "_head_binary", "_head_softmax", "_head_pinball"]
+    assert [cpu.LOSS_KERNELS[c].py_func.__name__ for c in codes] == [
+        "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss"]
 
 
 def test_blas_fallback_gives_the_same_model(tmp_path):
@@ -234,8 +244,8 @@ def test_cache_reused_by_new_processes_and_joblib_workers(tmp_path):
         "    rng = np.random.RandomState(0)\n"
         "    X = rng.normal(size=(64, 5, 1)); y = X[:, -1, 0]\n"
         "    LSTMRegressor(units=4, epochs=1, batch_size=32, random_state=0).fit(X, y)\n"
-        "    kernels = [cpu.gather_time_major, cpu.lstm_layer_forward, cpu.head_loss_grad,\n"
-        "               cpu.lstm_layer_backward, cpu.apply_gradients]\n"
+        "    kernels = [cpu.gather_time_major, cpu.lstm_layer_forward, cpu._head_mse,\n"
+        "               cpu.lstm_layer_backward, cpu._adam_apply]\n"
         "    return sum(sum(k.stats.cache_misses.values()) for k in kernels)\n"
         "import sys\n"
         "if sys.argv[1] == 'worker':\n"

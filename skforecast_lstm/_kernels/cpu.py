@@ -32,12 +32,14 @@ use a vectorisable rational tanh (``fast_tanh``/``fast_sigmoid``, max abs error
 ~4e-7); float64 uses NumPy's.
 """
 
+import math
+
 import numpy as np
 from numba import types
 from numba.extending import overload
 
 from .._blas import gemm
-from .._jit import OPTIONS, jit
+from .._jit import OPTIONS, jit, jit_inline
 
 # float32 constants: a Python float literal would promote float32 math to
 # float64 (and halve the vector width); against float64 arrays they widen.
@@ -54,8 +56,6 @@ LOSS_PINBALL = 3
 # lstm_layer_forward transposes w_hh for its per-step products from this many
 # rows (T * B) on.
 TRANSPOSE_MIN_ROWS = 512
-# lstm_layer_backward sums x.T @ da in a loop (not BLAS) up to this many inputs.
-FUSED_MAX_F = 2
 
 # network_forward runs this many rows at a time through each pass over the
 # weights (so that they are read from L1, not L2, by all but the first).
@@ -146,7 +146,7 @@ def _fast_sigmoid_impl(x):
     return _sigmoid_exact
 
 
-@jit
+@jit_inline
 def _zero2(a):
     for r in range(a.shape[0]):
         row = a[r]
@@ -159,14 +159,14 @@ def _zero2(a):
 # touches more than five arrays (see benchmarks/NOTES.md). Gates are passed
 # as one view each: a[H + j] would carry a negative-index check (H is not
 # known to be >= 0) that stops vectorisation.
-@jit
+@jit_inline
 def _sigmoid_rows(s):
     # sigmoid(z) = 0.5 * tanh(z / 2) + 0.5
     for j in range(s.size):
         s[j] = HALF * fast_tanh(HALF * s[j]) + HALF
 
 
-@jit
+@jit_inline
 def _cell_forward(a, cp, cn, hn):
     # a: one row of gate pre-activations (i, f, g, o); c_{t-1} (cp) in, c_t
     # (cn) and h_t (hn) out; a is overwritten with the activations (for BPTT).
@@ -186,7 +186,7 @@ def _cell_forward(a, cp, cn, hn):
         hn[j] = oj * fast_tanh(cn[j])
 
 
-@jit
+@jit_inline
 def _cell_backward(a, cp, cn, dh, dc):
     # a: the row's gate activations, overwritten with the gradients of the
     # pre-activations; c_{t-1} (cp), c_t (cn); dh: dL/dh_t (all paths); dc:
@@ -215,7 +215,7 @@ def _cell_backward(a, cp, cn, dh, dc):
         dc[j] = d * fj
 
 
-@jit
+@jit_inline
 def _transpose_into(w, out):
     for k in range(w.shape[1]):
         row = out[k]
@@ -322,33 +322,101 @@ def lstm_layer_backward(x, w_ih, w_hh, gates, c, h, dh, dw_ih, dw_hh, db, dx):
     gemm(da, h[:T].reshape(T * B, H), dw_hh, True, False, 0.0)
     for j in range(G):
         db[j] = ZERO
-    if F <= FUSED_MAX_F:
-        # a GEMM with one or two columns runs far below peak: sum dw_ih with
-        # db, in one pass over da (benchmarks/NOTES.md, 9.)
-        w_t = np.empty((F, G), dtype=x.dtype)
-        _zero2(w_t)
-        for r in range(T * B):
-            row = da[r]
-            for j in range(G):
-                db[j] += row[j]
-            xr = x2[r]
-            for f in range(F):
-                xf = xr[f]
-                wf = w_t[f]
-                for j in range(G):
-                    wf[j] += xf * row[j]
-        _transpose_into(w_t, dw_ih)
-    else:
-        for r in range(T * B):
-            row = da[r]
-            for j in range(G):
-                db[j] += row[j]
-        gemm(da, x2, dw_ih, True, False, 0.0)
+    for r in range(T * B):
+        row = da[r]
+        for j in range(G):
+            db[j] += row[j]
+    gemm(da, x2, dw_ih, True, False, 0.0)
     if dx.size > 0:
         gemm(da, w_ih, dx.reshape(T * B, F), False, False, 0.0)
 
 
-@jit
+# One small kernel per loss, chosen in Python: a fit compiles only the loss it
+# uses (all four in one kernel took ~1 s of the first fit's compilation).
+# Each returns the sum over the batch of the weighted sample losses and writes
+# dz = scale * d(that sum) / dz. Inlined into the head kernels below.
+@jit_inline
+def _mse_loss(z, y, sw, quantiles, scale, dz):
+    B, K = z.shape
+    total = 0.0
+    for r in range(B):
+        w = sw[r]
+        zr = z[r]
+        yr = y[r]
+        dr = dz[r]
+        acc = 0.0
+        for k in range(K):
+            e = zr[k] - yr[k]
+            acc += e * e
+            dr[k] = TWO * e * w * scale / K
+        total += w * acc / K
+    return total
+
+
+@jit_inline
+def _binary_loss(z, y, sw, quantiles, scale, dz):
+    total = 0.0
+    for r in range(z.shape[0]):
+        w = sw[r]
+        zz = z[r, 0]
+        yy = y[r, 0]
+        # softplus(z) = log(1 + exp(z)) without overflow
+        softplus = max(zz, ZERO) + np.log1p(np.exp(-abs(zz)))
+        total += w * (softplus - yy * zz)
+        dz[r, 0] = (fast_sigmoid(zz) - yy) * w * scale
+    return total
+
+
+@jit_inline
+def _softmax_loss(z, y, sw, quantiles, scale, dz):
+    B, K = z.shape
+    total = 0.0
+    for r in range(B):
+        w = sw[r]
+        zr = z[r]
+        yr = y[r]
+        dr = dz[r]
+        m = zr[0]
+        for k in range(1, K):
+            m = max(m, zr[k])
+        s = 0.0
+        for k in range(K):
+            s += np.exp(zr[k] - m)
+        lse = m + np.log(s)
+        acc = 0.0
+        for k in range(K):
+            acc -= yr[k] * (zr[k] - lse)
+            dr[k] = (np.exp(zr[k] - lse) - yr[k]) * w * scale
+        total += w * acc
+    return total
+
+
+@jit_inline
+def _pinball_loss(z, y, sw, quantiles, scale, dz):
+    B, K = z.shape
+    total = 0.0
+    for r in range(B):
+        w = sw[r]
+        zr = z[r]
+        yr = y[r]
+        dr = dz[r]
+        acc = 0.0
+        for k in range(K):
+            e = yr[k] - zr[k]
+            q = quantiles[k]
+            if e >= 0:
+                acc += q * e
+                dr[k] = -q * w * scale / K
+            else:
+                acc += (q - 1.0) * e
+                dr[k] = (1.0 - q) * w * scale / K
+        total += w * acc / K
+    return total
+
+
+LOSS_KERNELS = (_mse_loss, _binary_loss, _softmax_loss, _pinball_loss)
+
+
 def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
     """Loss of a batch and its gradient with respect to the head's outputs.
 
@@ -374,68 +442,10 @@ def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
     loss : float
         Sum over the batch of weighted per-sample losses.
     """
-    B, K = z.shape
-    total = 0.0
-    for r in range(B):
-        w = sw[r]
-        zr = z[r]
-        yr = y[r]
-        dr = dz[r]
-        if loss_kind == LOSS_MSE:
-            acc = 0.0
-            for k in range(K):
-                e = zr[k] - yr[k]
-                acc += e * e
-                dr[k] = TWO * e * w * scale / K
-            total += w * acc / K
-        elif loss_kind == LOSS_BINARY:
-            zz = zr[0]
-            # softplus(z) = log(1 + exp(z)) without overflow
-            softplus = max(zz, ZERO) + np.log1p(np.exp(-abs(zz)))
-            total += w * (softplus - yr[0] * zz)
-            dr[0] = (fast_sigmoid(zz) - yr[0]) * w * scale
-        elif loss_kind == LOSS_SOFTMAX:
-            m = zr[0]
-            for k in range(1, K):
-                m = max(m, zr[k])
-            s = 0.0
-            for k in range(K):
-                s += np.exp(zr[k] - m)
-            lse = m + np.log(s)
-            acc = 0.0
-            for k in range(K):
-                acc -= yr[k] * (zr[k] - lse)
-                dr[k] = (np.exp(zr[k] - lse) - yr[k]) * w * scale
-            total += w * acc
-        else:
-            acc = 0.0
-            for k in range(K):
-                e = yr[k] - zr[k]
-                q = quantiles[k]
-                if e >= 0:
-                    acc += q * e
-                    dr[k] = -q * w * scale / K
-                else:
-                    acc += (q - 1.0) * e
-                    dr[k] = (1.0 - q) * w * scale / K
-            total += w * acc / K
-    return total
+    return LOSS_KERNELS[loss_kind](z, y, sw, quantiles, scale, dz)
 
 
-@jit
-def _weights(theta, layers, k):
-    n_in = layers[k, 0]
-    H = layers[k, 1]
-    o_ih = layers[k, 2]
-    o_hh = layers[k, 3]
-    o_b = layers[k, 4]
-    w_ih = theta[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in)
-    w_hh = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
-    b = theta[o_b : o_b + 4 * H]
-    return w_ih, w_hh, b
-
-
-@jit
+@jit_inline
 def _head_weights(theta, head):
     H = head[0]
     K = head[1]
@@ -457,7 +467,71 @@ def gather_time_major(X, idx, x):
                 dst[f] = src[f]
 
 
+@jit_inline
+def _head_forward(hlast, w_out, b_out, Y, sw, idx, z, yb, swb):
+    # z = hlast @ w_out.T + b_out; the rows idx of Y and sw into yb and swb
+    B, K = z.shape
+    for r in range(B):
+        swb[r] = sw[idx[r]]
+        for k in range(K):
+            yb[r, k] = Y[idx[r], k]
+            z[r, k] = b_out[k]
+    gemm(hlast, w_out, z, False, True, 1.0)
+
+
+@jit_inline
+def _head_backward(dz, hlast, w_out, gw_out, gb_out, dh_last):
+    # the head's gradients and dL/dh_T from dz
+    B, K = dz.shape
+    gemm(dz, hlast, gw_out, True, False, 0.0)
+    for k in range(K):
+        gb_out[k] = ZERO
+    for r in range(B):
+        for k in range(K):
+            gb_out[k] += dz[r, k]
+    gemm(dz, w_out, dh_last, False, False, 0.0)
+
+
+# The head with each loss: one compiled kernel per loss (a fit compiles one).
 @jit
+def _head_mse(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, quantiles, scale, z, yb, swb,
+              dz, dh_last):
+    _head_forward(hlast, w_out, b_out, Y, sw, idx, z, yb, swb)
+    loss = _mse_loss(z, yb, swb, quantiles, scale, dz)
+    _head_backward(dz, hlast, w_out, gw_out, gb_out, dh_last)
+    return loss
+
+
+@jit
+def _head_binary(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, quantiles, scale, z, yb, swb,
+                 dz, dh_last):
+    _head_forward(hlast, w_out, b_out, Y, sw, idx, z, yb, swb)
+    loss = _binary_loss(z, yb, swb, quantiles, scale, dz)
+    _head_backward(dz, hlast, w_out, gw_out, gb_out, dh_last)
+    return loss
+
+
+@jit
+def _head_softmax(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, quantiles, scale, z, yb, swb,
+                  dz, dh_last):
+    _head_forward(hlast, w_out, b_out, Y, sw, idx, z, yb, swb)
+    loss = _softmax_loss(z, yb, swb, quantiles, scale, dz)
+    _head_backward(dz, hlast, w_out, gw_out, gb_out, dh_last)
+    return loss
+
+
+@jit
+def _head_pinball(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, quantiles, scale, z, yb, swb,
+                  dz, dh_last):
+    _head_forward(hlast, w_out, b_out, Y, sw, idx, z, yb, swb)
+    loss = _pinball_loss(z, yb, swb, quantiles, scale, dz)
+    _head_backward(dz, hlast, w_out, gw_out, gb_out, dh_last)
+    return loss
+
+
+HEAD_KERNELS = (_head_mse, _head_binary, _head_softmax, _head_pinball)
+
+
 def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, quantiles, scale,
                    z, yb, swb, dz, dh_last):
     """Dense head on the last hidden state, loss, head gradients and dL/dh_T.
@@ -467,22 +541,8 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
     the gradient flowing into the top layer's last hidden state. Returns the
     sum of the weighted sample losses.
     """
-    B, K = z.shape
-    for r in range(B):
-        swb[r] = sw[idx[r]]
-        for k in range(K):
-            yb[r, k] = Y[idx[r], k]
-            z[r, k] = b_out[k]
-    gemm(hlast, w_out, z, False, True, 1.0)
-    loss = loss_and_dlogits(z, yb, swb, loss_kind, quantiles, scale, dz)
-    gemm(dz, hlast, gw_out, True, False, 0.0)
-    for k in range(K):
-        gb_out[k] = ZERO
-    for r in range(B):
-        for k in range(K):
-            gb_out[k] += dz[r, k]
-    gemm(dz, w_out, dh_last, False, False, 0.0)
-    return loss
+    return HEAD_KERNELS[loss_kind](hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, quantiles,
+                                   scale, z, yb, swb, dz, dh_last)
 
 
 @jit
@@ -546,34 +606,20 @@ def _layer_infer(seq, w_ih_t, w_hh_t, b, proj, c, out):
         cp, cn = cn, cp
 
 
-@jit
 def inference_weights(theta, layers):
     """All layers' transposed weights (``w_ih.T``, ``w_hh.T``) in one flat buffer.
 
     :func:`network_forward` reads rows of ``w.T``; the estimators compute this
     once per set of weights, not once per predict call (for C the transposes
-    cost more than a batch-1 forward pass).
+    cost more than a batch-1 forward pass). Plain NumPy copies: as a compiled
+    kernel it cost more than 1 s of the first predict's compilation.
     """
-    L = layers.shape[0]
-    size = 0
-    for k in range(L):
-        size += 4 * layers[k, 1] * (layers[k, 0] + layers[k, 1])
-    wt = np.empty(size, dtype=theta.dtype)
-    o = 0
-    for k in range(L):
-        n_in = layers[k, 0]
-        H = layers[k, 1]
-        w_ih, w_hh, b = _weights(theta, layers, k)
-        w_ih_t = wt[o : o + n_in * 4 * H].reshape(n_in, 4 * H)
-        o += n_in * 4 * H
-        w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
-        o += H * 4 * H
-        for i in range(4 * H):
-            for f in range(n_in):
-                w_ih_t[f, i] = w_ih[i, f]
-            for f in range(H):
-                w_hh_t[f, i] = w_hh[i, f]
-    return wt
+    parts = []
+    for n_in, H, o_ih, o_hh, _ in layers.tolist():
+        G = 4 * H
+        parts.append(theta[o_ih : o_ih + G * n_in].reshape(G, n_in).T.ravel())
+        parts.append(theta[o_hh : o_hh + G * H].reshape(G, H).T.ravel())
+    return np.ascontiguousarray(np.concatenate(parts), dtype=theta.dtype)
 
 
 @jit
@@ -648,7 +694,60 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                     zr[k] = zr[k] / s
 
 
+@jit_inline
+def _sum_parts_norm(grads):
+    # row 0 = the sum of the rows; returns its Euclidean norm (in float64)
+    n_chunks, P = grads.shape
+    g = grads[0]
+    for c in range(1, n_chunks):
+        gc = grads[c]
+        for p in range(P):
+            g[p] += gc[p]
+    sq = 0.0
+    for p in range(P):
+        sq += float(g[p]) * float(g[p])
+    return np.sqrt(sq)
+
+
+@jit_inline
+def _all_finite(a):
+    for p in range(a.size):
+        if not np.isfinite(a[p]):
+            return False
+    return True
+
+
+# One kernel per optimizer, chosen in Python (a fit compiles the one it uses).
+# Both return the gradient's norm before clipping, or inf when the step made a
+# parameter non-finite; they leave theta alone when the gradient is not finite.
 @jit
+def _adam_apply(theta, grads, m, v, lr_t, beta_1, beta_2, epsilon, clipnorm):
+    norm = _sum_parts_norm(grads)
+    if not np.isfinite(norm):
+        return norm
+    factor = clipnorm / norm if clipnorm > 0 and norm > clipnorm else 1.0
+    g = grads[0]
+    for p in range(theta.size):
+        gp = g[p] * factor
+        m[p] = beta_1 * m[p] + (1.0 - beta_1) * gp
+        v[p] = beta_2 * v[p] + (1.0 - beta_2) * gp * gp
+        theta[p] -= lr_t * m[p] / (np.sqrt(v[p]) + epsilon)
+    return norm if _all_finite(theta) else np.inf
+
+
+@jit
+def _sgd_apply(theta, grads, m, lr, momentum, clipnorm):
+    norm = _sum_parts_norm(grads)
+    if not np.isfinite(norm):
+        return norm
+    factor = clipnorm / norm if clipnorm > 0 and norm > clipnorm else 1.0
+    g = grads[0]
+    for p in range(theta.size):
+        m[p] = momentum * m[p] - lr * g[p] * factor
+        theta[p] += m[p]
+    return norm if _all_finite(theta) else np.inf
+
+
 def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm):
     """Sum the per-chunk gradients, clip by global norm, take one optimizer step.
 
@@ -676,33 +775,8 @@ def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, s
         or the updated parameters are not finite (the caller then restores its
         copy of the parameters: nothing is updated for a non-finite gradient).
     """
-    n_chunks, P = grads.shape
-    g = grads[0]
-    for c in range(1, n_chunks):
-        gc = grads[c]
-        for p in range(P):
-            g[p] += gc[p]
-    sq = 0.0
-    for p in range(P):
-        sq += float(g[p]) * float(g[p])
-    norm = np.sqrt(sq)
-    if not np.isfinite(norm):
-        return norm
-    factor = 1.0
-    if clipnorm > 0 and norm > clipnorm:
-        factor = clipnorm / norm
     if opt_kind == OPT_ADAM:
-        lr_t = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-        for p in range(P):
-            gp = g[p] * factor
-            m[p] = beta_1 * m[p] + (1.0 - beta_1) * gp
-            v[p] = beta_2 * v[p] + (1.0 - beta_2) * gp * gp
-            theta[p] -= lr_t * m[p] / (np.sqrt(v[p]) + epsilon)
-    else:
-        for p in range(P):
-            m[p] = beta_1 * m[p] - lr * g[p] * factor
-            theta[p] += m[p]
-    for p in range(P):
-        if not np.isfinite(theta[p]):
-            return np.inf
-    return norm
+        # the scalar bias correction in Python, as the CUDA twin computes it
+        lr_t = lr * math.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+        return float(_adam_apply(theta, grads, m, v, lr_t, beta_1, beta_2, epsilon, clipnorm))
+    return float(_sgd_apply(theta, grads, m, lr, beta_1, clipnorm))
