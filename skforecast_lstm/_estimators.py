@@ -20,6 +20,7 @@ from ._graph import draw_masks
 from ._network import (
     ACTIVATIONS,
     N_CHUNKS,
+    NON_FINITE_INPUT,
     PARALLEL_PREDICT_ROWS,
     LSTMNetwork,
     Optimizer,
@@ -237,7 +238,8 @@ class _BaseLSTM(BaseEstimator):
     def _dtype(self):
         return resolve_dtype(self.dtype)
 
-    def _predict_sequences(self, X):
+    def _predict_sequences(self, X, check_finite=True):
+        # check_finite=False: the plain CPU kernel checks the values itself
         if "_theta" not in self.__dict__:
             check_is_fitted(self, "_theta")
         dtype = self._network.dtype
@@ -253,17 +255,18 @@ class _BaseLSTM(BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] > 0
         ):
-            if not np.isfinite(X).all():
-                raise ValueError("Input X contains NaN or infinity.")
+            if check_finite and not np.isfinite(X).all():
+                raise ValueError(NON_FINITE_INPUT)
             return np.ascontiguousarray(X)
         return as_sequences(self, X, reset=False, dtype=dtype, n_features=self.n_features)
 
     def _forward(self, X):
-        X3 = self._predict_sequences(X)
-        device = self._device(self._network)
+        network = self._network
+        device = self._device(network)
+        X3 = self._predict_sequences(X, check_finite=device != "cpu" or not network.plain)
         n_threads = 1 if X3.shape[0] < PARALLEL_PREDICT_ROWS else effective_n_threads(self.n_jobs)
         wt = self._inference_weights() if device == "cpu" else None
-        out = forward(self._network, self._theta, X3, n_threads, device, wt)
+        out = forward(network, self._theta, X3, n_threads, device, wt)
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
         return np.asarray(out, dtype=np.float64)
 

@@ -43,6 +43,18 @@ PARALLEL_PREDICT_ROWS = 256
 PREDICT_BLOCK = 256
 
 
+NON_FINITE_INPUT = "Input X contains NaN or infinity."
+
+
+def _in_threads(n, n_threads, run):
+    """``run(lo, hi)`` over ``n`` rows split evenly across ``n_threads``; its results."""
+    bounds = np.linspace(0, n, n_threads + 1).astype(int)
+    with blas_single_thread(), ThreadPoolExecutor(n_threads - 1) as pool:
+        futures = [pool.submit(run, bounds[p], bounds[p + 1]) for p in range(1, n_threads)]
+        first = run(bounds[0], bounds[1])
+        return [first] + [f.result() for f in futures]
+
+
 _budget = threading.local()
 
 
@@ -508,40 +520,41 @@ class LSTMNetwork:
         ``(n, K)``, or ``(n, steps, K)`` for sequence outputs. Plain networks
         compute each row on its own (results independent of batching), with
         ``wt``, the :meth:`inference_weights` of ``theta`` (computed here if
-        None); the others run blocks of ``PREDICT_BLOCK`` rows through BLAS.
+        None), and check on the way that ``X`` is finite (``ValueError``
+        otherwise); the others run blocks of ``PREDICT_BLOCK`` rows through BLAS.
         """
         n = X.shape[0]
+        threaded = n >= PARALLEL_PREDICT_ROWS and n_threads > 1
         if self.plain:
             out = np.empty((n, self.n_outputs), dtype=self.dtype)
             if wt is None:
                 wt = cpu.inference_weights(theta, self.layers)
-
-            def run(lo, hi):
-                cpu.network_forward(theta, wt, self.layers, self.head, X[lo:hi],
-                                    self.loss_code, out[lo:hi])
-        else:
-            steps = None
-            if self.decoder_units:
-                steps = self.output_steps
-            elif self.return_sequences:
-                steps = X.shape[1]
-            shape = (n, self.n_outputs) if steps is None else (n, steps, self.n_outputs)
-            out = np.empty(shape, dtype=self.dtype)
-
-            def run(lo, hi):
-                for start in range(lo, hi, PREDICT_BLOCK):
-                    stop = min(hi, start + PREDICT_BLOCK)
-                    out[start:stop] = _graph.forward_part(self, theta, X[start:stop])
-
-        if n < PARALLEL_PREDICT_ROWS or n_threads <= 1:
-            run(0, n)
+            if not threaded:  # the latency path: no closure, no slices
+                finite = cpu.network_forward(theta, wt, self.layers, self.head, X,
+                                             self.loss_code, out)
+            else:
+                finite = all(_in_threads(n, n_threads, lambda lo, hi: cpu.network_forward(
+                    theta, wt, self.layers, self.head, X[lo:hi], self.loss_code, out[lo:hi])))
+            if not finite:
+                raise ValueError(NON_FINITE_INPUT)
             return out
-        bounds = np.linspace(0, n, n_threads + 1).astype(int)
-        with blas_single_thread(), ThreadPoolExecutor(n_threads - 1) as pool:
-            futures = [pool.submit(run, bounds[p], bounds[p + 1]) for p in range(1, n_threads)]
-            run(bounds[0], bounds[1])
-            for f in futures:
-                f.result()
+        steps = None
+        if self.decoder_units:
+            steps = self.output_steps
+        elif self.return_sequences:
+            steps = X.shape[1]
+        shape = (n, self.n_outputs) if steps is None else (n, steps, self.n_outputs)
+        out = np.empty(shape, dtype=self.dtype)
+
+        def run(lo, hi):
+            for start in range(lo, hi, PREDICT_BLOCK):
+                stop = min(hi, start + PREDICT_BLOCK)
+                out[start:stop] = _graph.forward_part(self, theta, X[start:stop])
+
+        if threaded:
+            _in_threads(n, n_threads, run)
+        else:
+            run(0, n)
         return out
 
     def summary_rows(self, n_timesteps):

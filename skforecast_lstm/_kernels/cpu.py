@@ -627,6 +627,8 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
     """Predict: run the stack and the head over ``X`` (batch-major) into ``out``.
 
     ``wt`` comes from :func:`inference_weights` for the same ``theta``.
+    Returns whether every value of ``X`` is finite (the estimators' fast
+    path leaves that check to this pass over the data).
 
     ``out_kind`` is a loss code: LOSS_BINARY applies the sigmoid,
     LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are.
@@ -648,6 +650,7 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
     proj = np.empty(T * R_max * 4 * H_max, dtype=dtype)
     c = np.empty(2 * R_max * H_max, dtype=dtype)
     buf = np.empty((2, T * R_max * H_max), dtype=dtype)
+    finite = True
     for r0 in range(0, n, R_max):
         R = min(R_max, n - r0)
         seq = xs[: T * R * F].reshape(T, R, F)
@@ -657,7 +660,10 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                 dst = seq[t, r]
                 row = src[t]
                 for f in range(F):
-                    dst[f] = row[f]
+                    v = row[f]
+                    dst[f] = v
+                    if not np.isfinite(v):
+                        finite = False
         o = 0
         for k in range(L):
             n_in = layers[k, 0]
@@ -692,6 +698,7 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                     s += zr[k]
                 for k in range(K):
                     zr[k] = zr[k] / s
+    return finite
 
 
 @jit_inline
