@@ -166,7 +166,7 @@ def _sigmoid_rows(s):
         s[j] = HALF * fast_tanh(HALF * s[j]) + HALF
 
 
-@jit_inline
+@jit
 def _cell_forward(a, cp, cn, hn):
     # a: one row of gate pre-activations (i, f, g, o); c_{t-1} (cp) in, c_t
     # (cn) and h_t (hn) out; a is overwritten with the activations (for BPTT).
