@@ -59,10 +59,12 @@ def jit(func):
 def jit_inline(func):
     """Like :func:`jit`, and inlined into its compiled callers at Numba's IR level.
 
-    For the small helpers of the kernels: a helper inlined this way is not
-    compiled on its own for each caller (every separately compiled function
-    costs 0.1-0.3 s of the first fit's compilation), and runs as fast. Called
-    from Python, it compiles and caches as any kernel.
+    For the small helpers that one kernel calls: a helper inlined this way is
+    not compiled as a function of its own (every separately compiled function
+    costs 0.1-0.3 s of the first fit's compilation), and runs as fast. A helper
+    that several kernels call stays a :func:`jit` function: inlined, it would
+    be typed and lowered again in each of them. Called from Python, it compiles
+    and caches as any kernel.
 
     Parameters
     ----------

@@ -166,6 +166,8 @@ def _sigmoid_rows(s):
         s[j] = HALF * fast_tanh(HALF * s[j]) + HALF
 
 
+# Compiled on its own (not jit_inline): the training forward and the predict
+# kernel link the same machine code; inlined, Numba typed and lowered it twice.
 @jit
 def _cell_forward(a, cp, cn, hn):
     # a: one row of gate pre-activations (i, f, g, o); c_{t-1} (cp) in, c_t
