@@ -240,8 +240,6 @@ class _BaseLSTM(BaseEstimator):
 
     def _predict_sequences(self, X, check_finite=True):
         # check_finite=False: the plain CPU kernel checks the values itself
-        if "_theta" not in self.__dict__:
-            check_is_fitted(self, "_theta")
         dtype = self._network.dtype
         if self._input_ndim == "tokens":
             return self._sequences(X, reset=False)
@@ -261,6 +259,8 @@ class _BaseLSTM(BaseEstimator):
         return as_sequences(self, X, reset=False, dtype=dtype, n_features=self.n_features)
 
     def _forward(self, X):
+        if "_theta" not in self.__dict__:
+            check_is_fitted(self, "_theta")
         network = self._network
         device = self._device(network)
         X3 = self._predict_sequences(X, check_finite=device != "cpu" or not network.plain)

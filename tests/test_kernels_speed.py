@@ -180,8 +180,8 @@ def test_classifier_latency_path_matches_generic_path():
 
 @pytest.mark.parametrize(
     "name", ["gather_time_major", "network_forward", "lstm_layer_forward", "lstm_layer_backward",
-             "_adam_apply", "_sgd_apply", "_mse_loss", "_binary_loss", "_softmax_loss",
-             "_pinball_loss", "_head_mse", "_head_binary", "_head_softmax", "_head_pinball"],
+             "_mse_loss", "_binary_loss", "_softmax_loss",
+             "_pinball_loss"],
 )
 def test_kernels_are_cached_on_disk(name):
     """Every compiled kernel is cached on disk (the cold start depends on it)."""
@@ -191,11 +191,9 @@ def test_kernels_are_cached_on_disk(name):
 
 
 def test_python_dispatchers_reach_every_kernel():
-    """The per-loss and per-optimizer kernels behind the Python dispatchers are all listed."""
-    assert len(cpu.HEAD_KERNELS) == len(cpu.LOSS_KERNELS) == 4
+    """The per-loss kernels behind the Python dispatchers are all listed."""
     codes = [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL]
-    assert [cpu.HEAD_KERNELS[c].py_func.__name__ for c in codes] == [
-        "_head_mse", "_head_binary", "_head_softmax", "_head_pinball"]
+    assert len(cpu.LOSS_KERNELS) == 4
     assert [cpu.LOSS_KERNELS[c].py_func.__name__ for c in codes] == [
         "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss"]
 
@@ -244,8 +242,8 @@ def test_cache_reused_by_new_processes_and_joblib_workers(tmp_path):
         "    rng = np.random.RandomState(0)\n"
         "    X = rng.normal(size=(64, 5, 1)); y = X[:, -1, 0]\n"
         "    LSTMRegressor(units=4, epochs=1, batch_size=32, random_state=0).fit(X, y)\n"
-        "    kernels = [cpu.gather_time_major, cpu.lstm_layer_forward, cpu._head_mse,\n"
-        "               cpu.lstm_layer_backward, cpu._adam_apply]\n"
+        "    kernels = [cpu.gather_time_major, cpu.lstm_layer_forward, cpu._mse_loss,\n"
+        "               cpu.lstm_layer_backward]\n"
         "    return sum(sum(k.stats.cache_misses.values()) for k in kernels)\n"
         "import sys\n"
         "if sys.argv[1] == 'worker':\n"
