@@ -1202,8 +1202,12 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_steps)
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=-1)]
+        out = self._forward(X)
+        if out.shape[-1] == 1:
+            # binary: argmax of [1 - p, p] is p > 0.5 (ties to classes_[0]), without the
+            # two-column copy (a few us of a batch-1 predict)
+            return self.classes_[(out[..., 0] > 0.5).astype(np.intp)]
+        return self.classes_[np.argmax(out, axis=-1)]
 
     def score(self, X, y, sample_weight=None):
         """Accuracy (over every output step with sequence outputs).
