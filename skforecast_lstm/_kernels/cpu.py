@@ -1,8 +1,11 @@
 """CPU kernels: LSTM forward pass, backpropagation through time, head, loss, optimizers.
 
-Pure functions on NumPy arrays, compiled by Numba. No validation happens here:
-the Python layer (``_network.py``) hands over C-contiguous arrays of one float
-dtype (float32 or float64) and preallocated outputs.
+Pure functions on NumPy arrays, compiled by Numba, except for a few small steps
+that take longer to compile than they ever run (the head's products around the
+compiled loss, the optimizer step, the transposed inference weights: plain
+NumPy; every compiled function costs 0.1-0.3 s of the first fit). No validation
+happens here: the Python layer (``_network.py``) hands over C-contiguous arrays
+of one float dtype (float32 or float64) and preallocated outputs.
 
 Layout and notation
 -------------------
