@@ -82,6 +82,16 @@ def activation_bytes(key, dtype_size=4):
     return L * dtype_size * (T * B * 4 * H + 2 * (T + 1) * B * H)
 
 
+def save_table(lines, name):
+    """Print the Markdown ``lines`` and write them to ``results/{name}.md``; returns the text."""
+    md = "\n".join(lines) + "\n"
+    print(md)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{name}.md"), "w") as fh:
+        fh.write(md)
+    return md
+
+
 # ------------------------------------------------------------------------------------------ workers
 class Ours:
     label = "skforecast_lstm"

@@ -22,7 +22,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-RESULTS = os.path.join(HERE, "results")
+sys.path.insert(0, HERE)
+
+from bench import save_table  # noqa: E402
 
 SCRIPT = r"""
 import json, time
@@ -101,11 +103,7 @@ def main():
     ]
     for (phase, name), vals in per_fn.items():
         lines.append(f"| {phase} | `{name}` | {statistics.median(vals):.2f} s |")
-    md = "\n".join(lines) + "\n"
-    print(md)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "compile_time.md"), "w") as fh:
-        fh.write(md)
+    save_table(lines, "compile_time")
 
 
 if __name__ == "__main__":

@@ -30,13 +30,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
-from bench import CONFIGS, make_data  # noqa: E402
+from bench import CONFIGS, make_data, save_table  # noqa: E402
 
 from skforecast_lstm import LSTMClassifier, LSTMRegressor  # noqa: E402
 from skforecast_lstm._jit import jit  # noqa: E402
 from skforecast_lstm._kernels import cpu  # noqa: E402
-
-RESULTS = os.path.join(HERE, "results")
 
 
 @jit
@@ -126,11 +124,7 @@ def main():
             f"| {r['matvec']:.2f} us ({r['stream']:.2f} us) | {r['cell']:.2f} us "
             f"| {r['bound']:.0f} us | {r['kernel']:.0f} us | {r['predict']:.0f} us |"
         )
-    md = "\n".join(lines) + "\n"
-    print(md)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "latency_bound.md"), "w") as fh:
-        fh.write(md)
+    save_table(lines, "latency_bound")
 
 
 if __name__ == "__main__":
