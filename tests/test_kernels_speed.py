@@ -180,8 +180,7 @@ def test_classifier_latency_path_matches_generic_path():
 
 @pytest.mark.parametrize(
     "name", ["gather_time_major", "network_forward", "lstm_layer_forward", "lstm_layer_backward",
-             "_mse_loss", "_binary_loss", "_softmax_loss",
-             "_pinball_loss"],
+             "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss"],
 )
 def test_kernels_are_cached_on_disk(name):
     """Every compiled kernel is cached on disk (the cold start depends on it)."""
@@ -196,6 +195,43 @@ def test_python_dispatchers_reach_every_kernel():
     assert len(cpu.LOSS_KERNELS) == 4
     assert [cpu.LOSS_KERNELS[c].py_func.__name__ for c in codes] == [
         "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss"]
+
+
+@pytest.mark.parametrize("clipnorm", [-1.0, 0.05])
+def test_adam_step_matches_the_textbook_update(clipnorm):
+    """The NumPy optimizer step: parts summed, clipped by the global norm, Adam's update."""
+    rng = np.random.RandomState(0)
+    P = 50
+    theta = rng.normal(size=P).astype(np.float32)
+    grads = (rng.normal(size=(2, P)) * 0.1).astype(np.float32)
+    m = (rng.normal(size=P) * 0.01).astype(np.float32)
+    v = np.abs(rng.normal(size=P) * 0.01).astype(np.float32)
+    g = grads.astype(np.float64).sum(axis=0)
+    norm = np.sqrt(g @ g)
+    g = g * (clipnorm / norm if 0 < clipnorm < norm else 1.0)
+    lr, b1, b2, eps, step = 0.01, 0.9, 0.999, 1e-7, 3
+    m_ref = b1 * m + (1 - b1) * g
+    v_ref = b2 * v + (1 - b2) * g * g
+    lr_t = lr * np.sqrt(1 - b2**step) / (1 - b1**step)
+    theta_ref = theta - lr_t * m_ref / (np.sqrt(v_ref) + eps)
+    got = cpu.apply_gradients(theta, grads, cpu.OPT_ADAM, m, v, lr, b1, b2, eps, step, clipnorm)
+    assert got == pytest.approx(norm, rel=1e-6)
+    np.testing.assert_allclose(theta, theta_ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-5)
+
+
+def test_adam_step_non_finite_and_huge_gradients():
+    """A non-finite gradient changes nothing; a huge finite one does not overflow float32."""
+    P = 8
+    theta = np.ones(P, np.float32)
+    m, v = np.zeros(P, np.float32), np.zeros(P, np.float32)
+    grads = np.full((2, P), np.nan, np.float32)
+    assert np.isnan(cpu.apply_gradients(theta, grads, cpu.OPT_ADAM, m, v, 1e-3, 0.9, 0.999,
+                                        1e-7, 1, -1.0))
+    assert (theta == 1).all() and (m == 0).all() and (v == 0).all()
+    grads = np.full((2, P), 1e19, np.float32)  # its square overflows float32, (1 - beta_2) g^2 not
+    norm = cpu.apply_gradients(theta, grads, cpu.OPT_ADAM, m, v, 1e-3, 0.9, 0.999, 1e-7, 1, -1.0)
+    assert np.isfinite(norm) and np.isfinite(v).all() and (theta < 1).all()
 
 
 def test_blas_fallback_gives_the_same_model(tmp_path):
