@@ -489,7 +489,7 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
     z += b_out
     np.take(Y, idx, axis=0, out=yb)
     np.take(sw, idx, out=swb)
-    loss = LOSS_KERNELS[loss_kind](z, yb, swb, quantiles, scale, dz)
+    loss = loss_and_dlogits(z, yb, swb, loss_kind, quantiles, scale, dz)
     np.matmul(dz.T, hlast, out=gw_out)
     np.sum(dz, axis=0, out=gb_out)
     np.matmul(dz, w_out, out=dh_last)
@@ -570,7 +570,7 @@ def inference_weights(theta, layers):
         G = 4 * H
         parts.append(theta[o_ih : o_ih + G * n_in].reshape(G, n_in).T.ravel())
         parts.append(theta[o_hh : o_hh + G * H].reshape(G, H).T.ravel())
-    return np.ascontiguousarray(np.concatenate(parts), dtype=theta.dtype)
+    return np.concatenate(parts)
 
 
 @jit
@@ -686,10 +686,11 @@ def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, s
     # overflow to inf is reported by the return value (the caller restores
     # theta), as the compiled kernels do, not by NumPy's warnings
     with np.errstate(over="ignore", invalid="ignore"):
-        return _step(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm)
+        return _optimizer_step(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step,
+                               clipnorm)
 
 
-def _step(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm):
+def _optimizer_step(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm):
     g = grads[0]
     for part in grads[1:]:
         g += part
