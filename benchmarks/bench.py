@@ -11,7 +11,9 @@ N windows in minibatches of ``batch``, no shuffling):
 
 Each framework lives in its own worker process (so thread pools never share a process); the
 controller sends the same command to each worker in turn, so machine drift hits all of them alike,
-and reports medians and this package's time over PyTorch's ("ratio").
+and reports medians and this package's time over PyTorch's ("ratio": of the medians; in brackets
+the lowest and highest ratio of one round's two epochs, which shows how far this machine's drift
+moves it).
 
 Measured per configuration: training epoch, batch-1 predict latency (``est.predict(x)`` on a 3-D
 float32 array / ``model(x)`` under ``inference_mode``), predict throughput (all N windows in one
@@ -435,12 +437,20 @@ def run(keys, kinds, reps, lat_calls, max_wait=60.0):
             "configs": {k: CONFIGS[k] for k in keys}, "results": results}
 
 
+def _round_spread(ours, peer):
+    """Lowest and highest ours/peer training ratio over the interleaved rounds."""
+    ratios = np.asarray(ours["train_all"]) / np.asarray(peer["train_all"])
+    return float(ratios.min()), float(ratios.max())
+
+
 def _print_row(key, row):
     ours = row.get("ours")
     for k, r in row.items():
         ratio = ""
         if ours is not None and k != "ours":
-            ratio = (f"  ours/{k}: train {ours['train_s'] / r['train_s']:.2f}x, latency "
+            lo, hi = _round_spread(ours, r)
+            ratio = (f"  ours/{k}: train {ours['train_s'] / r['train_s']:.2f}x "
+                     f"(rounds {lo:.2f}-{hi:.2f}), latency "
                      f"{ours['latency_s'] / r['latency_s']:.3f}x, throughput time "
                      f"{ours['predict_all_s'] / r['predict_all_s']:.2f}x")
         print(f"{key} {k:6s} train {_fmt(r['train_s']):>9s} ({r['gflops']:.0f} GFLOP/s, "
@@ -460,7 +470,8 @@ def markdown(report, memory=None):
         f"Versions: {'; '.join(report['versions'].values())}.",
         "",
         "| config | framework | train epoch | GFLOP/s | % GEMM peak | batch-1 latency "
-        "| predict N (windows/s) |" + "".join(f" train vs {p} | latency vs {p} |" for p in peers),
+        "| predict N (windows/s) |"
+        + "".join(f" train vs {p} (rounds) | latency vs {p} |" for p in peers),
         "|---|---|---:|---:|---:|---:|---:|" + "---:|---:|" * len(peers),
     ]
     for key, row in res.items():
@@ -472,7 +483,8 @@ def markdown(report, memory=None):
                      f"{_fmt(r['predict_all_s'])} ({N / r['predict_all_s']:,.0f})"]
             for p in peers:
                 if k == "ours":
-                    cells += [f"**{r['train_s'] / row[p]['train_s']:.2f}x**",
+                    lo, hi = _round_spread(r, row[p])
+                    cells += [f"**{r['train_s'] / row[p]['train_s']:.2f}x** ({lo:.2f}-{hi:.2f})",
                               f"**{r['latency_s'] / row[p]['latency_s']:.3f}x**"]
                 else:
                     cells += ["", ""]
