@@ -129,8 +129,12 @@ def _gemm_impl(a, b, c, trans_a, trans_b, beta):
         K = a.shape[0] if trans_a else a.shape[1]
         if M == 0 or N == 0:
             return
+        # leading dimensions >= 1; conditionals, not max(): the builtin is one
+        # more function to compile on the first fit (~0.3 s)
+        lda = a.shape[1] if a.shape[1] > 0 else 1
+        ldb = b.shape[1] if b.shape[1] > 0 else 1
+        ldc = c.shape[1] if c.shape[1] > 0 else 1
         fn(ROW_MAJOR, TRANS if trans_a else NO_TRANS, TRANS if trans_b else NO_TRANS, M, N, K,
-           cast(1.0), a.ctypes, max(1, a.shape[1]), b.ctypes, max(1, b.shape[1]), cast(beta),
-           c.ctypes, max(1, c.shape[1]))
+           cast(1.0), a.ctypes, lda, b.ctypes, ldb, cast(beta), c.ctypes, ldc)
 
     return impl

@@ -134,12 +134,18 @@ def _head_input(net, theta, X, smask, masks, store):
     return seq.reshape(-1, seq.shape[2]), seq
 
 
-def _link(net, z):
+def link(net, z):
+    """Probabilities from head outputs ``z`` (overwritten) for classifiers; ``z`` otherwise."""
     if net.loss_code == cpu.LOSS_BINARY:
-        return 1.0 / (1.0 + np.exp(-z))
-    if net.loss_code == cpu.LOSS_SOFTMAX:
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        # 1 / (1 + exp(-z)) as tanh: no overflow (and no warning) for very negative z
+        z *= 0.5
+        np.tanh(z, out=z)
+        z *= 0.5
+        z += 0.5
+    elif net.loss_code == cpu.LOSS_SOFTMAX:
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=-1, keepdims=True)
     return z
 
 
@@ -152,7 +158,7 @@ def forward_part(net, theta, X):
     smask = step_mask(net, X)
     hin, seq = _head_input(net, theta, X, smask, None, None)
     t = net.tensors(theta)
-    z = _link(net, hin @ t["head.weight"].T + t["head.bias"])
+    z = link(net, hin @ t["head.weight"].T + t["head.bias"])
     if hin.shape[0] == X.shape[0] and not (net.return_sequences or net.decoder.shape[0]):
         return z
     steps = seq.shape[0]

@@ -122,6 +122,35 @@ def test_predict_blocks_of_rows_equal_rows_alone(dtype):
                                atol=1e-5 if dtype == np.float32 else 1e-13)
 
 
+@pytest.mark.parametrize("n", [3, PARALLEL_PREDICT_ROWS + 5])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_predict_pass_finds_one_non_finite_value(bad, n):
+    """The compiled predict pass (one thread and two) flags a single NaN or +-inf."""
+    X, y = _data()
+    est = LSTMRegressor(units=4, epochs=1, random_state=0).fit(X, y)
+    Xp = np.zeros((n,) + X.shape[1:], np.float32)
+    Xp[n - 1, -1, -1] = bad
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        est.predict(Xp)
+    Xp[n - 1, -1, -1] = np.finfo(np.float32).max  # large but finite: predicted
+    assert np.isfinite(est.predict(Xp)).all()
+
+
+def test_link_of_extreme_logits():
+    """Probabilities from logits far outside exp's float32 range: exact 0 / 1, no warning."""
+    from types import SimpleNamespace
+
+    from skforecast_lstm._graph import link
+
+    z = np.array([[-1e4], [0.0], [1e4]], np.float32)
+    p = link(SimpleNamespace(loss_code=cpu.LOSS_BINARY), z)
+    np.testing.assert_array_equal(p[:, 0], [0.0, 0.5, 1.0])
+    z = np.array([[1e4, 0.0, -1e4], [1.0, 1.0, 1.0]], np.float32)
+    p = link(SimpleNamespace(loss_code=cpu.LOSS_SOFTMAX), z)
+    np.testing.assert_allclose(p, [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-6)
+    assert p.dtype == np.float32
+
+
 @pytest.mark.parametrize("units", [(8,), (8, 5), (4, 9)])
 def test_float32_forward_matches_reference(units):
     """The float32 kernels (fast activations) agree with a float64 NumPy LSTM."""

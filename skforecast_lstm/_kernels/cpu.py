@@ -530,7 +530,9 @@ def _axpy_rows(A, V, w_t):
         k += 1
 
 
-@jit
+# Inlined into network_forward, its one caller: compiled on its own, it cost
+# 1.1 s more of the first predict (NOTES 15).
+@jit_inline
 def _layer_infer(seq, w_ih_t, w_hh_t, b, proj, c, out):
     # A block of R sequences, time-major (T, R, F), through one layer into
     # out (T, R, H). proj (T, R, 4H) receives the gates; c (2, R, H) holds
@@ -574,15 +576,15 @@ def inference_weights(theta, layers):
 
 
 @jit
-def network_forward(theta, wt, layers, head, X, out_kind, out):
+def network_forward(theta, wt, layers, head, X, out):
     """Predict: run the stack and the head over ``X`` (batch-major) into ``out``.
 
     ``wt`` comes from :func:`inference_weights` for the same ``theta``.
     Returns whether every value of ``X`` is finite (the estimators' fast
     path leaves that check to this pass over the data).
 
-    ``out_kind`` is a loss code: LOSS_BINARY applies the sigmoid,
-    LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are.
+    ``out`` receives the dense head's outputs (logits for classifiers: the
+    caller applies the link in NumPy, which costs less than compiling it).
     Rows go through in blocks of ``INFER_ROWS``, which share each pass over
     the weights; every row is still computed by the same sequence of
     operations (see ``_axpy_rows``), so its result does not depend on the
@@ -591,19 +593,28 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
     n, T, F = X.shape
     L = layers.shape[0]
     K = head[1]
-    dtype = theta.dtype
     w_out, b_out = _head_weights(theta, head)
+    # comparisons, not max() / min(): each builtin is one more function to
+    # compile on the first predict
     H_max = 0
     for k in range(L):
-        H_max = max(H_max, layers[k, 1])
-    R_max = min(n, INFER_ROWS)
-    xs = np.empty(T * R_max * F, dtype=dtype)
-    proj = np.empty(T * R_max * 4 * H_max, dtype=dtype)
-    c = np.empty(2 * R_max * H_max, dtype=dtype)
-    buf = np.empty((2, T * R_max * H_max), dtype=dtype)
+        if layers[k, 1] > H_max:
+            H_max = layers[k, 1]
+    R_max = n if n < INFER_ROWS else INFER_ROWS
+    n_xs = T * R_max * F
+    n_proj = T * R_max * 4 * H_max
+    n_c = 2 * R_max * H_max
+    n_h = T * R_max * H_max
+    # One buffer, allocated with the 2-D signature of np.empty that the
+    # training kernels compile too (a 1-D one cost 0.1-0.3 s more here).
+    work = np.empty((1, n_xs + n_proj + n_c + 2 * n_h), dtype=theta.dtype)[0]
+    xs = work[:n_xs]
+    proj = work[n_xs : n_xs + n_proj]
+    c = work[n_xs + n_proj : n_xs + n_proj + n_c]
+    hbuf = work[n_xs + n_proj + n_c :]
     finite = True
     for r0 in range(0, n, R_max):
-        R = min(R_max, n - r0)
+        R = n - r0 if n - r0 < R_max else R_max
         seq = xs[: T * R * F].reshape(T, R, F)
         for r in range(R):
             src = X[r0 + r]
@@ -613,7 +624,9 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                 for f in range(F):
                     v = row[f]
                     dst[f] = v
-                    if not np.isfinite(v):
+                    # v - v: 0 for finite v, NaN for NaN and +-inf (no ufunc to
+                    # compile for the first predict)
+                    if v - v != ZERO:
                         finite = False
         o = 0
         for k in range(L):
@@ -624,7 +637,8 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
             w_hh_t = wt[o : o + H * 4 * H].reshape(H, 4 * H)
             o += H * 4 * H
             b = theta[layers[k, 4] : layers[k, 4] + 4 * H]
-            hseq = buf[k % 2][: T * R * H].reshape(T, R, H)
+            h0 = (k % 2) * n_h
+            hseq = hbuf[h0 : h0 + T * R * H].reshape(T, R, H)
             _layer_infer(seq, w_ih_t, w_hh_t, b, proj[: T * R * 4 * H].reshape(T, R, 4 * H),
                          c[: 2 * R * H].reshape(2, R, H), hseq)
             seq = hseq
@@ -637,18 +651,6 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                 for j in range(hlast.size):
                     acc += wk[j] * hlast[j]
                 zr[k] = acc
-            if out_kind == LOSS_BINARY:
-                zr[0] = fast_sigmoid(zr[0])
-            elif out_kind == LOSS_SOFTMAX:
-                m = zr[0]
-                for k in range(1, K):
-                    m = max(m, zr[k])
-                s = ZERO
-                for k in range(K):
-                    zr[k] = np.exp(zr[k] - m)
-                    s += zr[k]
-                for k in range(K):
-                    zr[k] = zr[k] / s
     return finite
 
 
