@@ -134,7 +134,7 @@ def _head_input(net, theta, X, smask, masks, store):
     return seq.reshape(-1, seq.shape[2]), seq
 
 
-def link(net, z):
+def _link(net, z):
     """Probabilities from head outputs ``z`` (overwritten) for classifiers; ``z`` otherwise."""
     if net.loss_code == cpu.LOSS_BINARY:
         # 1 / (1 + exp(-z)) as tanh: no overflow (and no warning) for very negative z
@@ -158,7 +158,7 @@ def forward_part(net, theta, X):
     smask = step_mask(net, X)
     hin, seq = _head_input(net, theta, X, smask, None, None)
     t = net.tensors(theta)
-    z = link(net, hin @ t["head.weight"].T + t["head.bias"])
+    z = _link(net, hin @ t["head.weight"].T + t["head.bias"])
     if hin.shape[0] == X.shape[0] and not (net.return_sequences or net.decoder.shape[0]):
         return z
     steps = seq.shape[0]

@@ -530,13 +530,14 @@ class LSTMNetwork:
             if wt is None:
                 wt = cpu.inference_weights(theta, self.layers)
             if not threaded:  # the latency path: no closure, no slices
-                finite = cpu.network_forward(theta, wt, self.layers, self.head, X, out)
+                finite = cpu.network_forward(theta, wt, self.layers, self.head, X,
+                                             self.loss_code, out)
             else:
                 finite = all(_in_threads(n, n_threads, lambda lo, hi: cpu.network_forward(
-                    theta, wt, self.layers, self.head, X[lo:hi], out[lo:hi])))
+                    theta, wt, self.layers, self.head, X[lo:hi], self.loss_code, out[lo:hi])))
             if not finite:
                 raise ValueError(NON_FINITE_INPUT)
-            return _graph.link(self, out)
+            return out
         steps = None
         if self.decoder_units:
             steps = self.output_steps

@@ -136,19 +136,24 @@ def test_predict_pass_finds_one_non_finite_value(bad, n):
     assert np.isfinite(est.predict(Xp)).all()
 
 
-def test_link_of_extreme_logits():
-    """Probabilities from logits far outside exp's float32 range: exact 0 / 1, no warning."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_probabilities_of_extreme_logits(dtype):
+    """Logits far outside exp's range give exact 0 / 1 probabilities, without a warning,
+    in the compiled predict pass and in the NumPy link of the networks with options."""
     from types import SimpleNamespace
 
-    from skforecast_lstm._graph import link
+    from skforecast_lstm._graph import _link
 
-    z = np.array([[-1e4], [0.0], [1e4]], np.float32)
-    p = link(SimpleNamespace(loss_code=cpu.LOSS_BINARY), z)
-    np.testing.assert_array_equal(p[:, 0], [0.0, 0.5, 1.0])
-    z = np.array([[1e4, 0.0, -1e4], [1.0, 1.0, 1.0]], np.float32)
-    p = link(SimpleNamespace(loss_code=cpu.LOSS_SOFTMAX), z)
-    np.testing.assert_allclose(p, [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-6)
-    assert p.dtype == np.float32
+    X = np.zeros((2, 3, 2), dtype)
+    for loss, K, bias, expected in [("binary", 1, [-1e4], [0.0]),
+                                    ("softmax", 3, [1e4, 0.0, -1e4], [1.0, 0.0, 0.0])]:
+        net = LSTMNetwork(2, (4,), K, loss, dtype)
+        theta = net.init_params(np.random.RandomState(0)).astype(dtype)
+        theta[net.head[3] : net.head[3] + K] = bias
+        np.testing.assert_array_equal(net.forward(theta, X), [expected] * 2)
+        z = np.array([bias], dtype)
+        np.testing.assert_array_equal(_link(SimpleNamespace(loss_code=net.loss_code), z),
+                                      [expected])
 
 
 @pytest.mark.parametrize("units", [(8,), (8, 5), (4, 9)])

@@ -576,15 +576,18 @@ def inference_weights(theta, layers):
 
 
 @jit
-def network_forward(theta, wt, layers, head, X, out):
+def network_forward(theta, wt, layers, head, X, out_kind, out):
     """Predict: run the stack and the head over ``X`` (batch-major) into ``out``.
 
     ``wt`` comes from :func:`inference_weights` for the same ``theta``.
     Returns whether every value of ``X`` is finite (the estimators' fast
     path leaves that check to this pass over the data).
 
-    ``out`` receives the dense head's outputs (logits for classifiers: the
-    caller applies the link in NumPy, which costs less than compiling it).
+    ``out_kind`` is a loss code: LOSS_BINARY applies the sigmoid,
+    LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are
+    (written with ``np.exp`` and comparisons: ``fast_sigmoid`` and ``max()``
+    here cost 0.8 s of the first predict's compilation; in NumPy after the
+    kernel the link cost ~8 us of a batch-1 predict).
     Rows go through in blocks of ``INFER_ROWS``, which share each pass over
     the weights; every row is still computed by the same sequence of
     operations (see ``_axpy_rows``), so its result does not depend on the
@@ -651,6 +654,20 @@ def network_forward(theta, wt, layers, head, X, out):
                 for j in range(hlast.size):
                     acc += wk[j] * hlast[j]
                 zr[k] = acc
+            if out_kind == LOSS_BINARY:
+                # exp(-z) = inf for very negative z gives 0, no error in compiled code
+                zr[0] = ONE / (ONE + np.exp(-zr[0]))
+            elif out_kind == LOSS_SOFTMAX:
+                m = zr[0]
+                for k in range(1, K):
+                    if zr[k] > m:
+                        m = zr[k]
+                s = ZERO
+                for k in range(K):
+                    zr[k] = np.exp(zr[k] - m)
+                    s += zr[k]
+                for k in range(K):
+                    zr[k] = zr[k] / s
     return finite
 
 

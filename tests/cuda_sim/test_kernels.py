@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from numba import cuda
 
-from skforecast_lstm._graph import link
 from skforecast_lstm._kernels import cpu
 from skforecast_lstm._kernels import cuda as gpu
 
@@ -169,8 +168,7 @@ def test_network_forward(loss, K):
     X = _random(rng, (9, T, F), dtype, 1.0)
     out = np.empty((9, K), dtype)
     cpu.network_forward(theta, cpu.inference_weights(theta, net.layers), net.layers, net.head,
-                        X, out)
-    link(net, out)
+                        X, net.loss_code, out)
     out_dev = cuda.device_array_like(out)
     gpu.network_forward(cuda.to_device(theta), net.layers, net.head, cuda.to_device(X),
                         net.loss_code, out_dev)
