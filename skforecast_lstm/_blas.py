@@ -121,7 +121,7 @@ def gemm(a, b, c, trans_a, trans_b, beta):
 @intrinsic
 def _data(typingctx, arr):
     # the array's data pointer as void*: what ``arr.ctypes`` gives, without
-    # typing and lowering a ctypes object (about 0.2 s of every first fit)
+    # typing and lowering a ctypes object (0.1-0.3 s of a first fit, NOTES 15)
     def codegen(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
         return builder.bitcast(ary.data, cgutils.voidptr_t)

@@ -587,7 +587,7 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
     LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are
     (written with ``np.exp`` and comparisons: ``fast_sigmoid`` and ``max()``
     here cost 0.8 s of the first predict's compilation; in NumPy after the
-    kernel the link cost ~8 us of a batch-1 predict).
+    kernel the link made a batch-1 classifier predict ~20 us slower).
     Rows go through in blocks of ``INFER_ROWS``, which share each pass over
     the weights; every row is still computed by the same sequence of
     operations (see ``_axpy_rows``), so its result does not depend on the
