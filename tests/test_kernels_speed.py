@@ -122,17 +122,20 @@ def test_predict_blocks_of_rows_equal_rows_alone(dtype):
                                atol=1e-5 if dtype == np.float32 else 1e-13)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("n", [3, PARALLEL_PREDICT_ROWS + 5])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_predict_pass_finds_one_non_finite_value(bad, n):
+def test_predict_pass_finds_one_non_finite_value(bad, n, dtype):
     """The compiled predict pass (one thread and two) flags a single NaN or +-inf."""
     X, y = _data()
-    est = LSTMRegressor(units=4, epochs=1, random_state=0).fit(X, y)
-    Xp = np.zeros((n,) + X.shape[1:], np.float32)
+    est = LSTMRegressor(units=4, epochs=1, random_state=0, dtype=dtype).fit(X, y)
+    Xp = np.zeros((n,) + X.shape[1:], dtype)
     Xp[n - 1, -1, -1] = bad
     with pytest.raises(ValueError, match="NaN or infinity"):
         est.predict(Xp)
-    Xp[n - 1, -1, -1] = np.finfo(np.float32).max  # large but finite: predicted
+    # large but finite, everywhere: predicted
+    Xp[...] = np.finfo(dtype).max
+    Xp[0, 0, 0] = -np.finfo(dtype).max
     assert np.isfinite(est.predict(Xp)).all()
 
 

@@ -615,7 +615,7 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
     proj = work[n_xs : n_xs + n_proj]
     c = work[n_xs + n_proj : n_xs + n_proj + n_c]
     hbuf = work[n_xs + n_proj + n_c :]
-    finite = True
+    bad = ZERO
     for r0 in range(0, n, R_max):
         R = n - r0 if n - r0 < R_max else R_max
         seq = xs[: T * R * F].reshape(T, R, F)
@@ -627,10 +627,11 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                 for f in range(F):
                     v = row[f]
                     dst[f] = v
-                    # v - v: 0 for finite v, NaN for NaN and +-inf (no ufunc to
-                    # compile for the first predict)
-                    if v - v != ZERO:
-                        finite = False
+                    # v - v: +0 for every finite v, NaN for NaN and +-inf, so
+                    # the sum stays 0 until one is not finite. No ufunc and no
+                    # branch: 0.3 s less of the first predict's compilation
+                    # than a test per value (NOTES 16)
+                    bad += v - v
         o = 0
         for k in range(L):
             n_in = layers[k, 0]
@@ -668,7 +669,7 @@ def network_forward(theta, wt, layers, head, X, out_kind, out):
                     s += zr[k]
                 for k in range(K):
                     zr[k] = zr[k] / s
-    return finite
+    return bad == ZERO
 
 
 def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm):
