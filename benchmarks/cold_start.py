@@ -31,6 +31,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
+sys.path.insert(0, HERE)
+
+from bench import save_table  # noqa: E402
 
 DATA = """
 import numpy as np
@@ -99,18 +102,15 @@ def has_torch():
     return check.returncode == 0
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--reps", type=int, default=5)
-    args = ap.parse_args()
+def measure(reps):
+    """Run every script ``reps`` times in turn; returns ``{run: [seconds, ...]}``."""
     rows = {"empty cache": [], "warm cache": [], "warm, default locator": [],
             "joblib worker (warm)": []}
     torch_ok = has_torch()
     if torch_ok:
         rows["torch"] = []
     run_script(OURS)  # fill the default (__pycache__) locator's cache once
-    for rep in range(args.reps):
+    for rep in range(reps):
         cache = tempfile.mkdtemp(prefix="skfl-numba-cache-")
         try:
             rows["empty cache"].append(run_script(OURS, {"NUMBA_CACHE_DIR": cache}))
@@ -121,28 +121,41 @@ def main():
         rows["joblib worker (warm)"].append(run_script(OURS_JOBLIB))
         if torch_ok:
             rows["torch"].append(run_script(TORCH))
-        print(f"rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in rows.items()),
-              flush=True)
+        print(f"cold start rep {rep + 1}: "
+              + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in rows.items()), flush=True)
+    return rows
+
+
+def table_lines(rows):
+    """The Markdown table of :func:`measure`'s result: medians, ranges, ratio to torch."""
     med = {k: float(np.median(v)) for k, v in rows.items()}
+    torch_s = med.get("torch")
+    reps = len(next(iter(rows.values())))
     lines = [
         "Fresh process to a fitted model: config A shrunk to 256 windows, 2 epochs, float32 "
-        f"(median of {args.reps} runs, wall time of the whole process).",
+        f"(median of {reps} runs, wall time of the whole process).",
         "",
-        "| run | time | vs torch |",
+        "| run | time (range) | vs torch |",
         "|---|---:|---:|",
     ]
     for k, v in med.items():
-        ratio = f"{v / med['torch']:.2f}x" if torch_ok else "-"
-        lines.append(f"| {k} | {v:.2f} s | {ratio} |")
+        ratio = f"{v / torch_s:.2f}x" if torch_s else "-"
+        lines.append(f"| {k} | {v:.2f} s ({min(rows[k]):.2f}-{max(rows[k]):.2f}) | {ratio} |")
     lines += ["", "Targets: warm cache <= 1.5x torch; empty cache < 10 s."]
-    md = "\n".join(lines) + "\n"
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=5)
+    args = ap.parse_args()
+    rows = measure(args.reps)
     print()
-    print(md)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "cold_start.md"), "w") as fh:
-        fh.write(md)
+    save_table(table_lines(rows), "cold_start")
     with open(os.path.join(RESULTS, "cold_start.json"), "w") as fh:
-        json.dump({"runs": rows, "median": med}, fh, indent=1)
+        json.dump({"runs": rows,
+                   "median": {k: float(np.median(v)) for k, v in rows.items()}}, fh, indent=1)
 
 
 if __name__ == "__main__":
