@@ -498,28 +498,28 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
 
 @jit
 def _axpy_rows(A, V, w_t):
-    # A[r] += V[r] @ w_t for every row r. Eight rows of w_t per pass over a row
-    # of A (an eighth of its loads and stores), and each group of eight serves
+    # A[r] += V[r] @ w_t for every row r. Four rows of w_t per pass over a row
+    # of A (a quarter of its loads and stores), and each group of four serves
     # all rows while it sits in L1: the weights stream from L2 once per block
     # of rows, not once per row. Every row is summed k = 0, 1, 2, ... in order,
     # ((a + v0 w0) + v1 w1) + ..., by the same code whatever the number of
-    # rows, so a row's result never depends on the rows beside it.
+    # rows, so a row's result never depends on the rows beside it. Groups of
+    # eight predicted the same (the bits too: the same sums in the same order)
+    # at a batch-1 latency within this machine's noise, for 0.5 s more of the
+    # first predict's compilation (twice the run-time alias checks; NOTES 16).
     R = A.shape[0]
     K = V.shape[1]
     G = A.shape[1]
     k = 0
-    while k + 8 <= K:
+    while k + 4 <= K:
         w0, w1, w2, w3 = w_t[k], w_t[k + 1], w_t[k + 2], w_t[k + 3]
-        w4, w5, w6, w7 = w_t[k + 4], w_t[k + 5], w_t[k + 6], w_t[k + 7]
         for r in range(R):
             a = A[r]
             v = V[r]
             v0, v1, v2, v3 = v[k], v[k + 1], v[k + 2], v[k + 3]
-            v4, v5, v6, v7 = v[k + 4], v[k + 5], v[k + 6], v[k + 7]
             for j in range(G):
-                a[j] = (a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j]
-                        + v4 * w4[j] + v5 * w5[j] + v6 * w6[j] + v7 * w7[j])
-        k += 8
+                a[j] = a[j] + v0 * w0[j] + v1 * w1[j] + v2 * w2[j] + v3 * w3[j]
+        k += 4
     while k < K:
         wk = w_t[k]
         for r in range(R):
