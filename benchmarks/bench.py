@@ -184,6 +184,7 @@ class Keras:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import keras
 
+        tf = None
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
@@ -202,11 +203,9 @@ class Keras:
         self.B = B
         self.x1 = self.X[:1]
         self.infer = lambda x: self.model(x, training=False)
-        if keras.backend.backend() == "tensorflow":
+        if tf is not None:
             # eager __call__ steps the LSTM in Python (~150 ms for T=24); a traced
             # graph is what a Keras user deploys
-            import tensorflow as tf
-
             self.x1 = tf.constant(self.x1)
             self.infer = tf.function(self.infer)
         self.train_epoch()
