@@ -15,6 +15,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
+from . import _precompile
 from ._backend import forward, resolve_device, training_session
 from ._graph import draw_masks
 from ._network import (
@@ -346,6 +347,11 @@ class _BaseLSTM(BaseEstimator):
         epochs = 1 if incremental else self.epochs
         n_threads = effective_n_threads(self.n_jobs)
         self.device_ = device
+        if (device == "cpu" and self._network.plain
+                and not (self.dropout or self.recurrent_dropout)):
+            # an empty Numba cache: the backward pass and predict compile in a
+            # second process while this one compiles the rest
+            _precompile.start(self._network.dtype, n_threads)
         session = training_session(
             self._network, self._theta, self._optimizer, X3, Y, sw, device
         )

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import _graph
+from . import _graph, _precompile
 from ._kernels import cpu, layers
 
 __all__ = [
@@ -465,6 +465,8 @@ class LSTMNetwork:
             else:
                 dx = ws.empty
             gates, c, h = states[k]
+            if _precompile.pending:
+                _precompile.wait("lstm_layer_backward", self.dtype)
             cpu.lstm_layer_backward(inputs[k], w_ih, w_hh, gates, c, h, dh, gw_ih, gw_hh, gb, dx)
             ws.swap("dh", "dx")
             dh = dx
@@ -529,6 +531,8 @@ class LSTMNetwork:
             out = np.empty((n, self.n_outputs), dtype=self.dtype)
             if wt is None:
                 wt = cpu.inference_weights(theta, self.layers)
+            if _precompile.pending:
+                _precompile.wait("network_forward", self.dtype)
             if not threaded:  # the latency path: no closure, no slices
                 finite = cpu.network_forward(theta, wt, self.layers, self.head, X,
                                              self.loss_code, out)
