@@ -43,6 +43,20 @@ _helpers = {}  # dtype name -> _Helper
 pending = False
 
 
+def _after_fork_in_child():
+    # A forked child has no reader thread: it would wait for events that
+    # nobody sets. It compiles for itself instead (the parent's helper, if
+    # still running, holds the cache's lock, so no second one starts).
+    global pending, _lock
+    _lock = threading.Lock()
+    _helpers.clear()
+    pending = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def signatures(dtype_name):
     """The argument types of :data:`KERNELS` in a plain fit and predict of this dtype.
 

@@ -3,7 +3,9 @@
 import os
 import subprocess
 import sys
+import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -51,6 +53,26 @@ def test_one_lock_per_cache_and_dtype(tmp_path):
     old = time.time() - 2 * _precompile.TIMEOUT
     os.utime(lock, (old, old))  # left behind by a killed helper
     assert _precompile._take_lock(str(tmp_path), "float32") == lock
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_does_not_wait_for_its_parents_helper(monkeypatch):
+    class Pending:  # a helper that has not reported yet
+        events = {"network_forward": threading.Event()}
+
+    monkeypatch.setitem(_precompile._helpers, "float32", Pending())
+    monkeypatch.setattr(_precompile, "pending", True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads running
+        pid = os.fork()
+    if pid == 0:  # the child: no reader thread would ever set the event
+        if _precompile.pending or _precompile._helpers:
+            os._exit(1)
+        _precompile.wait("network_forward", np.dtype("float32"))  # returns at once
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _precompile.pending  # the parent's state is untouched
 
 
 SCRIPT = """
