@@ -465,7 +465,7 @@ class LSTMNetwork:
             else:
                 dx = ws.empty
             gates, c, h = states[k]
-            if _precompile.pending:
+            if _precompile.helpers:
                 _precompile.wait("lstm_layer_backward", self.dtype)
             cpu.lstm_layer_backward(inputs[k], w_ih, w_hh, gates, c, h, dh, gw_ih, gw_hh, gb, dx)
             ws.swap("dh", "dx")
@@ -531,7 +531,7 @@ class LSTMNetwork:
             out = np.empty((n, self.n_outputs), dtype=self.dtype)
             if wt is None:
                 wt = cpu.inference_weights(theta, self.layers)
-            if _precompile.pending:
+            if _precompile.helpers:
                 _precompile.wait("network_forward", self.dtype)
             if not threaded:  # the latency path: no closure, no slices
                 finite = cpu.network_forward(theta, wt, self.layers, self.head, X,

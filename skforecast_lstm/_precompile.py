@@ -37,20 +37,19 @@ TIMEOUT = 300.0
 
 _lock = threading.Lock()
 _tried = set()  # dtype names: one helper at most per process and dtype
-_helpers = {}  # dtype name -> _Helper
-# read without the lock on every backward pass and predict: False as soon as
-# no helper is running, so that the hot paths pay one attribute test
-pending = False
+# dtype name -> _Helper, while its process runs. The backward pass and predict
+# test it (empty once no helper runs: one attribute and truth test) and only
+# then call wait().
+helpers = {}
 
 
 def _after_fork_in_child():
     # A forked child has no reader thread: it would wait for events that
     # nobody sets. It compiles for itself instead (the parent's helper, if
     # still running, holds the cache's lock, so no second one starts).
-    global pending, _lock
+    global _lock
     _lock = threading.Lock()
-    _helpers.clear()
-    pending = False
+    helpers.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -130,14 +129,14 @@ def _remove(path):
 
 
 class _Helper:
-    def __init__(self, proc, names, lock):
+    def __init__(self, dtype_name, proc, names, lock):
+        self.dtype_name = dtype_name
         self.proc = proc
         self.lock = lock
         self.events = {name: threading.Event() for name in names}
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
-        global pending
         try:
             for line in self.proc.stdout:
                 event = self.events.get(line.strip())
@@ -152,9 +151,7 @@ class _Helper:
             self.proc.wait()
             _remove(self.lock)  # the helper's own job, unless it died first
             with _lock:
-                pending = any(
-                    not e.is_set() for h in _helpers.values() for e in h.events.values()
-                )
+                helpers.pop(self.dtype_name, None)
 
 
 def _take_lock(cache_dir, dtype_name):
@@ -180,7 +177,6 @@ def start(dtype, n_threads):
 
     Returns whether a helper was launched (at most once per process and dtype).
     """
-    global pending
     name = dtype.name
     if name in _tried or n_threads < 2 or os.environ.get(ENV, "").strip() == "0":
         return False
@@ -219,14 +215,14 @@ def start(dtype, n_threads):
         except OSError:
             _remove(lock)
             return False
-        _helpers[name] = _Helper(proc, names, lock)
-        pending = True
+        # the reader thread's pop waits for _lock: it cannot run before this
+        helpers[name] = _Helper(name, proc, names, lock)
         return True
 
 
 def wait(kernel, dtype):
     """Block until the helper has compiled ``kernel`` for ``dtype`` (or has given up)."""
-    helper = _helpers.get(dtype.name)
+    helper = helpers.get(dtype.name)
     if helper is not None:
         event = helper.events.get(kernel)
         if event is not None:
