@@ -24,7 +24,6 @@ import argparse
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,19 +124,15 @@ def measure(reps):
     run_script(OURS)  # fill the default (__pycache__) locator's cache once
     settle(os.path.join(ROOT, "skforecast_lstm"))
     for rep in range(reps):
-        cache = tempfile.mkdtemp(prefix="skfl-numba-cache-")
-        try:
+        with tempfile.TemporaryDirectory(prefix="skfl-numba-cache-",
+                                         ignore_cleanup_errors=True) as cache:
             rows["empty cache"].append(run_script(OURS, {"NUMBA_CACHE_DIR": cache}))
             settle(cache)
             rows["warm cache"].append(run_script(OURS, {"NUMBA_CACHE_DIR": cache}))
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
-        cache = tempfile.mkdtemp(prefix="skfl-numba-cache-")
-        try:
+        with tempfile.TemporaryDirectory(prefix="skfl-numba-cache-",
+                                         ignore_cleanup_errors=True) as cache:
             rows["empty cache, no helper"].append(run_script(
                 OURS, {"NUMBA_CACHE_DIR": cache, "SKFORECAST_LSTM_COMPILE_HELPER": "0"}))
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
         rows["warm, default locator"].append(run_script(OURS))
         rows["joblib worker (warm)"].append(run_script(OURS_JOBLIB))
         if torch_ok:
