@@ -86,8 +86,10 @@ def measure(key, bandwidth):
     out = np.empty((1, net.n_outputs), np.float32)
     est.predict(x1)
     predict = best_us(lambda: [est.predict(x1) for _ in range(200)], 200)
-    kernel = best_us(lambda: [cpu.network_forward(theta, wt, net.layers, net.head, x1,
-                                                  net.loss_code, out) for _ in range(200)], 200)
+    shift, scale = np.zeros(x1.shape[2]), np.ones(x1.shape[2])
+    kernel = best_us(lambda: [cpu.network_forward(theta, wt, net.layers, net.head, x1, shift,
+                                                  scale, net.loss_code, out)
+                              for _ in range(200)], 200)
     rng = np.random.default_rng(0)
     G = 4 * H
     A = (rng.normal(size=(1, G)) * 1e-3).astype(np.float32)

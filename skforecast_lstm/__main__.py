@@ -14,39 +14,127 @@ def _quick():
     return os.environ.get("SKFORECAST_LSTM_QUICK", "") not in ("", "0")
 
 
+class InputError(Exception):
+    """A problem with the user's input: one line on stderr and exit status 2."""
+
+
 def _read_csv(args):
     import pandas as pd
 
-    frame = pd.read_csv(args.csv)
+    try:
+        frame = pd.read_csv(args.csv)
+    except FileNotFoundError:
+        raise InputError(f"no such file: {args.csv}") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read {args.csv} as CSV: {first}") from None
     for option, column in (("--time-col", args.time_col), ("--value-col", args.value_col)):
         if column is not None and column not in frame.columns:
-            raise SystemExit(
-                f"error: {option} {column!r} is not a column of {args.csv}; "
+            raise InputError(
+                f"{option} {column!r} is not a column of {args.csv}; "
                 f"columns: {list(frame.columns)}"
             )
     value_col = args.value_col
     if value_col is None:
         numeric = [c for c in frame.columns
                    if c != args.time_col and pd.api.types.is_numeric_dtype(frame[c])]
-        if not numeric:
-            raise SystemExit(f"error: {args.csv} has no numeric column; pass --value-col")
-        value_col = numeric[0]
-    y = frame[value_col].astype(float)
+        others = [c for c in frame.columns if c != args.time_col]
+        if not numeric and len(others) != 1:
+            raise InputError(f"{args.csv} has no numeric column; pass --value-col")
+        value_col = numeric[0] if numeric else others[0]
+    values = pd.to_numeric(frame[value_col], errors="coerce")
+    bad = values.isna() & frame[value_col].notna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise InputError(
+            f"column {value_col!r} of {args.csv} holds a value that is not a number: "
+            f"{frame[value_col].iloc[row]!r} in data row {row + 1}"
+        )
     if args.time_col is None:
-        return y.reset_index(drop=True).rename(value_col)
+        y = values.reset_index(drop=True).rename(value_col)
+        return _fill_or_refuse(y, args, "row")
+    dates = pd.to_datetime(frame[args.time_col], errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax())
+        raise InputError(
+            f"column {args.time_col!r} of {args.csv} holds a value that is not a date: "
+            f"{frame[args.time_col].iloc[row]!r} in data row {row + 1}"
+        )
+    y = pd.Series(values.to_numpy(), index=pd.DatetimeIndex(dates), name=value_col)
+    if not y.index.is_monotonic_increasing:
+        # exports often list the newest date first: put them in time order, and say so
+        y = y.sort_index(kind="stable")
+        print(f"note: sorted {len(y)} rows of {args.csv} by {args.time_col!r}, oldest first")
+    if y.index.has_duplicates:
+        dup = y.index[y.index.duplicated()][0]
+        raise InputError(f"the date {dup} appears more than once in {args.time_col!r}")
+    return _fill_or_refuse(y, args, "date")
+
+
+def _regular_frequency(index):
+    """The frequency of dates that may have gaps: the one most runs of 5 dates agree on."""
+    import numpy as np
+    import pandas as pd
+
+    found = {}
+    if len(index) < 5:
+        return None
+    for start in np.unique(np.linspace(0, len(index) - 5, 200).astype(int)):
+        try:
+            freq = pd.DatetimeIndex(index[start : start + 5], freq="infer").freq
+        except ValueError:
+            freq = None
+        if freq is not None:
+            found[freq] = found.get(freq, 0) + 1
+    return max(found, key=found.get) if found else None
+
+
+def _fill_or_refuse(y, args, unit):
+    """``y`` with a regular index; gaps and empty cells filled when --fill-gaps asks."""
+    import pandas as pd
+
     from ._time_index import index_frequency
 
-    index = pd.DatetimeIndex(pd.to_datetime(frame[args.time_col]))
-    try:
-        freq = index_frequency(index, "the time column")
-    except ValueError:
-        freq = None
-    if freq is None:
-        raise SystemExit(
-            f"error: the dates in {args.time_col!r} are not regular (no frequency can be "
-            "inferred); regularise them or leave out --time-col"
+    empty = int(y.isna().sum())
+    if empty and not args.fill_gaps:
+        first = y.index[y.isna().to_numpy().argmax()]
+        raise InputError(
+            f"column {y.name!r} has {empty} empty values (the first at {unit} {first}); "
+            "pass --fill-gaps to fill them by linear interpolation"
         )
-    return pd.Series(y.to_numpy(), index=pd.DatetimeIndex(index, freq=freq), name=value_col)
+    notes = []
+    if unit == "date":
+        try:
+            freq = index_frequency(y.index, "the time column")
+        except ValueError:
+            freq = None
+        if freq is None:
+            freq = _regular_frequency(y.index)
+            if freq is None:
+                raise InputError(
+                    f"the dates in {args.time_col!r} follow no regular frequency (daily, "
+                    "weekly, monthly, ...); regularise them or leave out --time-col"
+                )
+            full = pd.date_range(y.index[0], y.index[-1], freq=freq)
+            missing = full.difference(y.index)
+            if not args.fill_gaps:
+                raise InputError(
+                    f"{len(missing)} dates are missing from the {freq.freqstr} dates in "
+                    f"{args.time_col!r} (the first: {missing[0].date()}); pass --fill-gaps "
+                    "to fill them by linear interpolation"
+                )
+            y = y.reindex(full)
+            notes.append(f"{len(missing)} missing dates")
+        y = pd.Series(y.to_numpy(), index=pd.DatetimeIndex(y.index, freq=freq), name=y.name)
+    if empty:
+        notes.append(f"{empty} empty values")
+    if notes:
+        if pd.isna(y.iloc[0]) or pd.isna(y.iloc[-1]):
+            y = y.loc[y.first_valid_index() : y.last_valid_index()]
+            print("note: dropped empty values at the start or end of the series")
+        y = y.interpolate()
+        print(f"note: filled {' and '.join(notes)} by linear interpolation")
+    return y
 
 
 def _forecast(args):
@@ -72,8 +160,9 @@ def _forecast(args):
     table = forecaster.predict_interval(alpha=args.alpha)
     print(f"{steps}-step forecast of {source}, {len(y)} values, "
           f"{int(round(100 * (1 - args.alpha)))}% conformal interval "
-          f"(log: {bool(forecaster.log_[0])}, differenced: {int(forecaster.differentiation_[0])}, "
-          f"{epochs} epochs, {time.perf_counter() - start:.1f}s):")
+          f"(median of {len(forecaster.estimators_)} networks: "
+          f"{', '.join(forecaster.preprocessing_)}; {epochs} epochs, "
+          f"{time.perf_counter() - start:.1f}s):")
     print(table.round(3).to_string())
     try:
         import matplotlib
@@ -127,6 +216,8 @@ def main(argv=None):
     forecast.add_argument("--epochs", type=int, help="training epochs (default 100, quick 15)")
     forecast.add_argument("--alpha", type=float, default=0.1, help="1 - interval coverage")
     forecast.add_argument("--output", default="forecast.png", help="PNG file of the plot")
+    forecast.add_argument("--fill-gaps", action="store_true",
+                          help="fill missing dates and empty values by linear interpolation")
     demo = sub.add_parser("demo", help="fit and score a small LSTM on a synthetic series")
     demo.add_argument("--n", type=int, default=400)
     demo.add_argument("--lags", type=int, default=12)
@@ -134,7 +225,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["forecast"])
-    return _demo(args) if args.command == "demo" else _forecast(args)
+    if args.command == "demo":
+        return _demo(args)
+    try:
+        return _forecast(args)
+    except (InputError, ValueError, TypeError) as exc:
+        # the user's data or options: one line, as argparse reports a bad option
+        message = " ".join(str(exc).split())
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from ._network import (
     blas_single_thread,
     effective_n_threads,
 )
+from ._scaling import standard_stats, standardize
 from ._validation import (
     as_sequences,
     as_tokens,
@@ -62,7 +63,7 @@ class _BaseLSTM(BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
         "shuffle": ["boolean"],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"loss"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -80,6 +81,8 @@ class _BaseLSTM(BaseEstimator):
         "decoder_units": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
         "output_steps": [Interval(Integral, 1, None, closed="left"), None],
         "l2": [Interval(Real, 0, None, closed="left")],
+        "standardize": ["boolean"],
+        "lr_schedule": [StrOptions({"constant", "plateau"})],
         "dtype": "no_validation",  # checked by resolve_dtype, which names the choices
         "n_jobs": [Integral, None],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
@@ -94,7 +97,7 @@ class _BaseLSTM(BaseEstimator):
         n_features=None,
         epochs=100,
         batch_size=32,
-        learning_rate=1e-3,
+        learning_rate=1e-2,
         optimizer="adam",
         momentum=0.9,
         beta_1=0.9,
@@ -120,6 +123,8 @@ class _BaseLSTM(BaseEstimator):
         decoder_units=None,
         output_steps=None,
         l2=0.0,
+        standardize=True,
+        lr_schedule="plateau",
         dtype="float32",
         n_jobs=None,
         device="cpu",
@@ -156,6 +161,8 @@ class _BaseLSTM(BaseEstimator):
         self.decoder_units = decoder_units
         self.output_steps = output_steps
         self.l2 = l2
+        self.standardize = standardize
+        self.lr_schedule = lr_schedule
         self.dtype = dtype
         self.n_jobs = n_jobs
         self.device = device
@@ -183,11 +190,22 @@ class _BaseLSTM(BaseEstimator):
         super().__setstate__(state)
 
     # ------------------------------------------------------------ input
-    def _sequences(self, X, *, reset):
+    def _sequences(self, X, *, reset, dtype=None):
         if self.embedding_dim is not None:
             return as_tokens(self, X, reset=reset, padding_idx=self.padding_idx,
                              vocab_size=self.vocab_size)
-        return as_sequences(self, X, reset=reset, dtype=self._dtype(), n_features=self.n_features)
+        dtype = self._dtype() if dtype is None else dtype
+        return as_sequences(self, X, reset=reset, dtype=dtype, n_features=self.n_features)
+
+    def _scaled_inputs(self, X3, dtype):
+        """``X3`` standardised with the fitted statistics, in ``dtype``; finite."""
+        out = standardize(X3, self.x_mean_, self.x_scale_, dtype)
+        if out.dtype != X3.dtype and not np.isfinite(out).all():
+            raise ValueError(
+                f"X has values that, standardised with the statistics of fit, are beyond "
+                f"the range of {dtype}; check X's units against the training data's."
+            )
+        return out
 
     def _sequence_steps(self, X3):
         """Output steps per sample: None (last state), the decoder's or the input's."""
@@ -239,11 +257,19 @@ class _BaseLSTM(BaseEstimator):
     def _dtype(self):
         return resolve_dtype(self.dtype)
 
-    def _predict_sequences(self, X, check_finite=True):
-        # check_finite=False: the plain CPU kernel checks the values itself
+    def _predict_sequences(self, X, in_kernel=False):
+        """``X`` for the network, and the statistics the kernel standardises it with.
+
+        ``in_kernel``: the plain CPU kernel standardises the inputs (bit for bit
+        as NumPy does) and checks that they are finite while it copies them, so
+        a ready float array of a batch-1 predict skips both NumPy passes;
+        returned with ``(x_mean_, x_scale_)``. Otherwise the statistics are
+        None and the array is standardised already.
+        """
         dtype = self._network.dtype
         if self._input_ndim == "tokens":
-            return self._sequences(X, reset=False)
+            return self._sequences(X, reset=False), None
+        scaled = getattr(self, "x_mean_", None) is not None
         # Latency path: a ready 3-D float array skips scikit-learn's generic checks.
         if (
             type(X) is np.ndarray
@@ -254,22 +280,39 @@ class _BaseLSTM(BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] > 0
         ):
-            if check_finite and not np.isfinite(X).all():
+            if in_kernel:
+                return np.ascontiguousarray(X), (self.x_mean_, self.x_scale_) if scaled else None
+            if scaled:
+                X = standardize(X, self.x_mean_, self.x_scale_, dtype)
+            if not np.isfinite(X).all():
                 raise ValueError(NON_FINITE_INPUT)
-            return np.ascontiguousarray(X)
-        return as_sequences(self, X, reset=False, dtype=dtype, n_features=self.n_features)
+            return np.ascontiguousarray(X), None
+        if not scaled:
+            X3 = as_sequences(self, X, reset=False, dtype=dtype, n_features=self.n_features)
+            return X3, None
+        # float64 values are standardised before the cast: no precision lost to float32
+        X3 = as_sequences(self, X, reset=False, dtype=np.float64, n_features=self.n_features)
+        return self._scaled_inputs(X3, dtype), None
 
     def _forward(self, X):
         if "_theta" not in self.__dict__:
             check_is_fitted(self, "_theta")
         network = self._network
         device = self._device(network)
-        X3 = self._predict_sequences(X, check_finite=device != "cpu" or not network.plain)
+        in_kernel = device == "cpu" and network.plain
+        X3, stats = self._predict_sequences(X, in_kernel)
         n_threads = 1 if X3.shape[0] < PARALLEL_PREDICT_ROWS else effective_n_threads(self.n_jobs)
-        wt = self._inference_weights() if device == "cpu" else None
-        out = forward(network, self._theta, X3, n_threads, device, wt)
+        if in_kernel:
+            out = network.forward(self._theta, X3, n_threads, self._inference_weights(), stats)
+        else:
+            out = forward(network, self._theta, X3, n_threads, device)
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
-        return np.asarray(out, dtype=np.float64)
+        out = np.asarray(out, dtype=np.float64)
+        return self._unscale_outputs(out)
+
+    def _unscale_outputs(self, out):
+        """Head outputs on the targets' own scale (regression undoes its standardisation)."""
+        return out
 
     def _inference_weights(self):
         """Transposed weights of the plain network's predict, kept until the weights change.
@@ -294,15 +337,28 @@ class _BaseLSTM(BaseEstimator):
         first_pass = not hasattr(self, "_theta") or (not self.warm_start and not incremental)
         decoder_units = self._check_options()
         self._infer_cache = {}  # the weights are about to change
-        X3 = self._sequences(X, reset=first_pass)
+        # standardisation is decided by the first fit and kept by partial_fit/warm_start
+        scaling = self.standardize if first_pass else getattr(self, "_scaled", False)
+        tokens = self.embedding_dim is not None
+        raw_dtype = np.float64 if scaling else dtype
+        X3 = self._sequences(X, reset=first_pass, dtype=raw_dtype)
         with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
-            Y = self._encode_targets(y, first_pass, classes, X3.shape[0], dtype,
+            Y = self._encode_targets(y, first_pass, classes, X3.shape[0], raw_dtype,
                                      self._sequence_steps(X3))
         with naming_errors("sample_weight"):
             sw = _check_sample_weight(sample_weight, X3, dtype=dtype)
         sw = np.ascontiguousarray(sw * self._class_sample_weight(y), dtype=dtype)
         if not np.all(np.isfinite(sw)) or np.any(sw < 0):
             raise ValueError("sample_weight must be finite and non-negative.")
+        if first_pass:
+            self._scaled = bool(scaling)
+            self.x_mean_ = self.x_scale_ = None
+            if scaling and not tokens:
+                self.x_mean_, self.x_scale_ = standard_stats(X3, sw, "X")
+            self._fit_target_scaling(Y if scaling else None, sw)
+        if self.x_mean_ is not None:
+            X3 = self._scaled_inputs(X3, dtype)
+        Y = self._scaled_targets(Y, dtype)
 
         if first_pass:
             rng = check_random_state(self.random_state)
@@ -318,20 +374,28 @@ class _BaseLSTM(BaseEstimator):
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
-            self.validation_scores_ = [] if self.early_stopping and not incremental else None
-            self.validation_loss_curve_ = [] if self.early_stopping and not incremental else None
+            validates = self.early_stopping and not isinstance(self.early_stopping, str)
+            self.validation_scores_ = [] if validates and not incremental else None
+            self.validation_loss_curve_ = [] if validates and not incremental else None
             self.best_loss_ = np.inf
             self.best_validation_score_ = None
             self._no_improvement = 0
+            self._lr = float(self.learning_rate)
+            self._plateau = [np.inf, 0]  # best monitored loss, epochs without improvement
             self.n_timesteps_in_ = X3.shape[1]
         elif self._optimizer.name != self.optimizer:
             self._optimizer = Optimizer(self.optimizer, self._network.n_params, dtype)
+        if not first_pass and (self.lr_schedule != "plateau" or not hasattr(self, "_plateau")):
+            # a constant schedule follows set_params; a plateau schedule carries on
+            self._lr = float(self.learning_rate)
+            self._plateau = [np.inf, 0]
         device = self._device(self._network)
         self._weight_mask = self._network.weight_mask() if self.l2 else None
 
         n = X3.shape[0]
         X_val = Y_val = None
-        if self.early_stopping and not incremental:
+        stop_on_loss = isinstance(self.early_stopping, str)  # 'loss': the training loss
+        if self.early_stopping and not stop_on_loss and not incremental:
             n_val = int(np.ceil(self.validation_fraction * n))
             if n - n_val < 1:
                 raise ValueError(
@@ -346,6 +410,12 @@ class _BaseLSTM(BaseEstimator):
 
         epochs = 1 if incremental else self.epochs
         n_threads = effective_n_threads(self.n_jobs)
+        # losses below 1 % of the targets' unit are never a blow-up (e.g. a constant y)
+        unit = 1.0 if self._scaled or self._network.loss in ("binary", "softmax") else float(
+            np.mean(np.square(Y, dtype=np.float64))) if Y.size else 0.0
+        baseline = max(self._constant_loss(Y, sw), 0.01 * unit)
+        first_epoch = len(self.loss_curve_)
+        self._first_batch_loss = None  # the loss at this fit's starting weights
         self.device_ = device
         if (device == "cpu" and self._network.plain
                 and not (self.dropout or self.recurrent_dropout)):
@@ -385,12 +455,14 @@ class _BaseLSTM(BaseEstimator):
                             self._no_improvement = 0
                         else:
                             self._no_improvement += 1
-                    elif not incremental:
+                    elif stop_on_loss and not incremental:
                         if loss > self.best_loss_ - self.tol:
                             self._no_improvement += 1
                         else:
                             self._no_improvement = 0
                     self.best_loss_ = min(self.best_loss_, loss)
+                    if self.lr_schedule == "plateau":
+                        self._schedule(val_loss if X_val is not None else loss)
                     if self.verbose:
                         print(f"{message} - {time.perf_counter() - start:.2f}s")
                     if self._no_improvement >= self.n_iter_no_change and not incremental:
@@ -415,6 +487,10 @@ class _BaseLSTM(BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
+        if not diverged and not interrupted:
+            start = self._first_batch_loss
+            self._check_blow_up(self.loss_curve_[first_epoch:],
+                                max(baseline, 0.0 if start is None else start))
         if diverged:
             if self._optimizer.step == 0:
                 raise ValueError(
@@ -456,7 +532,7 @@ class _BaseLSTM(BaseEstimator):
             try:
                 if session is not None:
                     loss, norm = session.step(
-                        start, start + idx.size, opt, self.learning_rate, self.beta_1,
+                        start, start + idx.size, opt, self._lr, self.beta_1,
                         self.beta_2, self.epsilon, self.momentum, self.clipnorm,
                     )
                 else:
@@ -473,7 +549,7 @@ class _BaseLSTM(BaseEstimator):
                         grads[0] += (2 * self.l2) * decayed
                         loss += self.l2 * float(np.dot(decayed, decayed))
                     norm = self._network.apply(
-                        self._theta, grads, n_parts, opt, self.learning_rate, self.beta_1,
+                        self._theta, grads, n_parts, opt, self._lr, self.beta_1,
                         self.beta_2, self.epsilon, self.momentum, self.clipnorm,
                     )
             except KeyboardInterrupt:
@@ -488,8 +564,72 @@ class _BaseLSTM(BaseEstimator):
                     np.copyto(current, saved)
                 opt.step = step_at_start if session is not None else opt.step - 1
                 return total / max(start, 1), True
+            if self._first_batch_loss is None:
+                self._first_batch_loss = loss
             total += loss * idx.size
         return total / n, False
+
+    def _schedule(self, monitored):
+        """ReduceLROnPlateau: halve the step size after a plateau of the monitored loss."""
+        best, waited = self._plateau
+        if monitored < best - self.tol:
+            self._plateau = [monitored, 0]
+            return
+        waited += 1
+        if waited >= max(1, self.n_iter_no_change // 2):
+            lowest = self.learning_rate / 100
+            if self._lr > lowest:
+                self._lr = max(self._lr / 2, lowest)
+                if self.verbose:
+                    print(f"Learning rate reduced to {self._lr:.3g}.")
+            waited = 0
+        self._plateau = [best, waited]
+
+    def _constant_loss(self, Y, sw):
+        """Training loss of the best constant prediction: the yardstick of a failed fit."""
+        K = self._network.n_outputs
+        flat = np.asarray(Y, dtype=np.float64).reshape(-1, K)
+        weights = np.repeat(np.asarray(sw, dtype=np.float64), flat.shape[0] // Y.shape[0])
+        if flat.shape[0] == 0 or weights.sum() <= 0:
+            return 0.0
+        if self._network.loss == "pinball":
+            q = self._network.quantiles
+            constant = np.array([np.quantile(flat[:, k], q[k]) for k in range(K)])
+        else:
+            constant = np.average(flat, axis=0, weights=weights)
+        return self._loss_value(np.broadcast_to(constant, flat.shape), flat, weights)
+
+    def _check_blow_up(self, curve, baseline):
+        """Warn when training ended far above ``baseline`` or exploded on the way.
+
+        ``baseline``: the larger of the best constant prediction's loss and the
+        loss at the starting weights, so that a barely trained network never warns.
+        """
+        if not curve or not baseline > 0:
+            return
+        if curve[-1] > 2 * baseline:
+            what = f"ended with a training loss of {curve[-1]:.4g}"
+        elif max(curve) > 100 * baseline:
+            what = f"reached a training loss of {max(curve):.4g} on the way"
+        else:
+            return
+        warnings.warn(
+            f"Training of {type(self).__name__} {what}, against {baseline:.4g} for the best "
+            f"constant prediction or the starting weights: the optimisation blew up while "
+            f"staying finite, and the model is likely garbage. The usual cause is a "
+            f"learning_rate too large (now {self.learning_rate}); lower it, or bound the "
+            f"steps with clipnorm (now {self.clipnorm}) and optimizer='sgd'."
+            + ("" if self._scaled else " With standardize=False, also check that X and y "
+               "are of unit scale."),
+            RuntimeWarning,
+            stacklevel=5,
+        )
+
+    def _fit_target_scaling(self, Y, sw):
+        """Fit the targets' standardisation on ``Y`` (None: no standardisation)."""
+
+    def _scaled_targets(self, Y, dtype):
+        return np.ascontiguousarray(Y, dtype=dtype)
 
     def _loss_value(self, out, Y, sw):
         """Weighted mean loss of head outputs against encoded targets (per sample or step)."""
@@ -613,10 +753,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         0.9]``) instead of the squared error; :meth:`predict` then returns one
         column per quantile.
     epochs : int, default=100
-        Passes over the training data.
+        Passes over the training data: all of them are run unless
+        ``early_stopping`` stops training earlier.
     batch_size : int, default=32
         Samples per gradient step.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=1e-2
+        Step size of the optimizer (the first one with ``lr_schedule='plateau'``).
     optimizer : {'adam', 'sgd'}, default='adam'
     momentum : float, default=0.9
         SGD's momentum.
@@ -626,15 +768,20 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Largest global norm of a gradient step; ``None`` disables clipping.
     shuffle : bool, default=True
         Shuffle samples every epoch.
-    early_stopping : bool, default=False
-        Hold out the *last* ``validation_fraction`` of the samples (time
-        order), stop when the validation loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs and restore the best weights.
+    early_stopping : bool or 'loss', default=False
+        ``True``: hold out the *last* ``validation_fraction`` of the samples
+        (time order), stop when the validation loss has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs and restore the best weights.
+        ``'loss'``: stop when the *training* loss has not improved by ``tol``
+        for ``n_iter_no_change`` epochs (scikit-learn MLP's default; LSTMs
+        often sit on a plateau for tens of epochs before they learn a long
+        dependency, so it is off by default). ``False``: run all ``epochs``.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
-        Without early stopping, training stops when the training loss has not
-        improved by ``tol`` for this many epochs.
+        Patience of ``early_stopping``; half of it is the patience of
+        ``lr_schedule='plateau'``.
     tol : float, default=1e-4
+        Smallest decrease of the monitored loss that counts as improvement.
     warm_start : bool, default=False
         Continue from the previous fit's weights.
     unit_forget_bias : bool, default=True
@@ -673,6 +820,20 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     l2 : float, default=0.0
         Weight decay: ``l2 * sum(w ** 2)`` over every weight matrix is added to
         the loss (Keras' ``l2`` regulariser on the kernels).
+    standardize : bool, default=True
+        Standardise the input features (per feature, over samples and time
+        steps) and the targets (per output) with the statistics of the first
+        fit (kept by ``partial_fit`` and ``warm_start``), and undo it on the
+        predictions, so that raw values in any unit train as well as scaled
+        ones. The network and :meth:`state_dict` work on the standardised
+        values; ``x_mean_``, ``x_scale_``, ``y_mean_``, ``y_scale_`` hold the
+        statistics, and the losses are those of the standardised targets.
+        Token ids (``embedding_dim``) are not scaled.
+    lr_schedule : {'plateau', 'constant'}, default='plateau'
+        ``'plateau'`` halves the learning rate when the monitored loss
+        (validation with ``early_stopping=True``, else training) has not
+        improved by ``tol`` for ``n_iter_no_change // 2`` epochs, down to
+        ``learning_rate / 100`` (Keras' ``ReduceLROnPlateau``).
     dtype : {'float32', 'float64'}, default='float32'
     n_jobs : int, default=None
         Threads per fit (at most 2: each minibatch is split in two halves).
@@ -702,10 +863,14 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Number of targets.
     quantiles_ : ndarray or None
         The sorted quantiles, when ``quantiles`` was given.
+    x_mean_, x_scale_ : ndarray of shape (n_features_in_,) or None
+        The inputs' standardisation (``None`` with ``standardize=False``).
+    y_mean_, y_scale_ : ndarray of shape (n_outputs_,) or None
+        The targets' standardisation.
     loss_curve_ : list of float
         Training loss per epoch.
     validation_loss_curve_, validation_scores_ : list of float or None
-        Validation loss and R² per epoch, with ``early_stopping``.
+        Validation loss and R² per epoch, with ``early_stopping=True``.
     best_loss_ : float
         Lowest training loss.
     best_validation_score_ : float or None
@@ -727,7 +892,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(200, 8, 1))
     >>> y = X[:, -3, 0]                      # the value three steps back
-    >>> reg = LSTMRegressor(units=16, epochs=40, learning_rate=0.01, random_state=0).fit(X, y)
+    >>> reg = LSTMRegressor(units=16, epochs=40, random_state=0).fit(X, y)
     >>> reg.predict(X[:3]).shape
     (3,)
     >>> reg.score(X, y) > 0.8
@@ -747,7 +912,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         quantiles=None,
         epochs=100,
         batch_size=32,
-        learning_rate=1e-3,
+        learning_rate=1e-2,
         optimizer="adam",
         momentum=0.9,
         beta_1=0.9,
@@ -773,6 +938,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         decoder_units=None,
         output_steps=None,
         l2=0.0,
+        standardize=True,
+        lr_schedule="plateau",
         dtype="float32",
         n_jobs=None,
         device="cpu",
@@ -790,8 +957,9 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
             return_sequences=return_sequences, embedding_dim=embedding_dim,
             vocab_size=vocab_size, padding_idx=padding_idx, decoder_units=decoder_units,
-            output_steps=output_steps, l2=l2, dtype=dtype, n_jobs=n_jobs, device=device,
-            random_state=random_state, verbose=verbose,
+            output_steps=output_steps, l2=l2, standardize=standardize, lr_schedule=lr_schedule,
+            dtype=dtype, n_jobs=n_jobs, device=device, random_state=random_state,
+            verbose=verbose,
         )
         self.quantiles = quantiles
 
@@ -858,6 +1026,30 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
 
     def _output_score(self, out, Y):
         return r2_score(Y.reshape(-1, self._head_width), out.reshape(-1, self._head_width))
+
+    def _fit_target_scaling(self, Y, sw):
+        self.y_mean_ = self.y_scale_ = self._y_center = self._y_scale = None
+        if Y is None:
+            return
+        K = self._head_width
+        center, scale = standard_stats(Y.reshape(Y.shape[0], -1, K), sw, "y")
+        self._y_center, self._y_scale = center, scale  # one per head column
+        per_target = 1 if self.quantiles_ is None else self.quantiles_.size
+        self.y_mean_, self.y_scale_ = center[::per_target].copy(), scale[::per_target].copy()
+
+    def _scaled_targets(self, Y, dtype):
+        if self._y_center is None:
+            return np.ascontiguousarray(Y, dtype=dtype)
+        n = Y.shape[0]
+        scaled = standardize(Y.reshape(n, -1, self._head_width), self._y_center, self._y_scale,
+                             dtype)
+        return scaled.reshape(Y.shape)
+
+    def _unscale_outputs(self, out):
+        center = getattr(self, "_y_center", None)
+        if center is None:
+            return out
+        return out * self._y_scale + center
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -938,15 +1130,16 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     n_features : int, default=None
     epochs : int, default=100
     batch_size : int, default=32
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=1e-2
     optimizer : {'adam', 'sgd'}, default='adam'
     momentum : float, default=0.9
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-7
     clipnorm : float or None, default=1.0
     shuffle : bool, default=True
-    early_stopping : bool, default=False
-        Validation on the last ``validation_fraction`` of the samples;
-        ``validation_scores_`` holds the accuracy.
+    early_stopping : bool or 'loss', default=False
+        As :class:`LSTMRegressor`: validation on the last
+        ``validation_fraction`` of the samples (``validation_scores_`` holds
+        the accuracy), or ``'loss'`` on the training loss.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
     tol : float, default=1e-4
@@ -959,6 +1152,9 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         per output step, shape ``(n_samples, n_steps)``.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, as scikit-learn's classifiers.
+    standardize : bool, default=True
+        Standardise the input features as :class:`LSTMRegressor` does.
+    lr_schedule : {'plateau', 'constant'}, default='plateau'
     dtype : {'float32', 'float64'}, default='float32'
     n_jobs : int, default=None
     device : {'cpu', 'cuda', 'auto'}, default='cpu'
@@ -971,6 +1167,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
     n_timesteps_in_ : int
+    x_mean_, x_scale_ : ndarray of shape (n_features_in_,) or None
     loss_curve_ : list of float
     validation_loss_curve_, validation_scores_ : list of float or None
     best_loss_ : float
@@ -1012,7 +1209,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         class_weight=None,
         epochs=100,
         batch_size=32,
-        learning_rate=1e-3,
+        learning_rate=1e-2,
         optimizer="adam",
         momentum=0.9,
         beta_1=0.9,
@@ -1038,6 +1235,8 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         decoder_units=None,
         output_steps=None,
         l2=0.0,
+        standardize=True,
+        lr_schedule="plateau",
         dtype="float32",
         n_jobs=None,
         device="cpu",
@@ -1055,8 +1254,9 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
             return_sequences=return_sequences, embedding_dim=embedding_dim,
             vocab_size=vocab_size, padding_idx=padding_idx, decoder_units=decoder_units,
-            output_steps=output_steps, l2=l2, dtype=dtype, n_jobs=n_jobs, device=device,
-            random_state=random_state, verbose=verbose,
+            output_steps=output_steps, l2=l2, standardize=standardize, lr_schedule=lr_schedule,
+            dtype=dtype, n_jobs=n_jobs, device=device, random_state=random_state,
+            verbose=verbose,
         )
         self.class_weight = class_weight
 

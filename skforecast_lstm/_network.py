@@ -516,14 +516,17 @@ class LSTMNetwork:
         """Transposed weights for :meth:`forward`; recompute whenever ``theta`` changes."""
         return cpu.inference_weights(theta, self.layers)
 
-    def forward(self, theta, X, n_threads=1, wt=None):
+    def forward(self, theta, X, n_threads=1, wt=None, x_stats=None):
         """Outputs of the head (probabilities for classification).
 
         ``(n, K)``, or ``(n, steps, K)`` for sequence outputs. Plain networks
         compute each row on its own (results independent of batching), with
         ``wt``, the :meth:`inference_weights` of ``theta`` (computed here if
-        None), and check on the way that ``X`` is finite (``ValueError``
-        otherwise); the others run blocks of ``PREDICT_BLOCK`` rows through BLAS.
+        None), standardise ``X`` on the way with ``x_stats`` (``(shift,
+        scale)``, float64 per feature; None: ``X`` is standardised already)
+        and check that it is finite (``ValueError`` otherwise); the others
+        run blocks of ``PREDICT_BLOCK`` rows through BLAS and need ``x_stats``
+        None.
         """
         n = X.shape[0]
         threaded = n >= PARALLEL_PREDICT_ROWS and n_threads > 1
@@ -531,14 +534,18 @@ class LSTMNetwork:
             out = np.empty((n, self.n_outputs), dtype=self.dtype)
             if wt is None:
                 wt = cpu.inference_weights(theta, self.layers)
+            if x_stats is None:
+                x_stats = (np.zeros(X.shape[2]), np.ones(X.shape[2]))
+            shift, scale = x_stats
             if _precompile.helpers:
                 _precompile.wait("network_forward", self.dtype)
             if not threaded:  # the latency path: no closure, no slices
-                finite = cpu.network_forward(theta, wt, self.layers, self.head, X,
+                finite = cpu.network_forward(theta, wt, self.layers, self.head, X, shift, scale,
                                              self.loss_code, out)
             else:
                 finite = all(_in_threads(n, n_threads, lambda lo, hi: cpu.network_forward(
-                    theta, wt, self.layers, self.head, X[lo:hi], self.loss_code, out[lo:hi])))
+                    theta, wt, self.layers, self.head, X[lo:hi], shift, scale, self.loss_code,
+                    out[lo:hi])))
             if not finite:
                 raise ValueError(NON_FINITE_INPUT)
             return out

@@ -73,9 +73,12 @@ def signatures(dtype_name):
     def I(ndim):  # noqa: E743
         return types.Array(types.int64, ndim, "C")
 
+    def D(ndim):
+        return types.Array(types.float64, ndim, "C")
+
     return {
         "lstm_layer_backward": (A(3), A(2), A(2), A(3), A(3), A(3), A(3), A(2), A(2), A(1), A(3)),
-        "network_forward": (A(1), A(1), I(2), I(1), A(3), types.int64, A(2)),
+        "network_forward": (A(1), A(1), I(2), I(1), A(3), D(1), D(1), types.int64, A(2)),
     }
 
 

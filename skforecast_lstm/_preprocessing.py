@@ -3,125 +3,65 @@
 A raw series ``y`` goes through three steps, each chosen per series and undone
 on the way out:
 
-1. ``z = log(y)`` for positive series whose amplitude grows with their level
-   (multiplicative seasonality, exponential growth), else ``z = y``;
-2. ``d = diff(z)`` when the KPSS test rejects level stationarity (a trend or a
-   random walk), else ``d = z``;
+1. ``z = log(y)`` (positive series only), else ``z = y``;
+2. ``d = diff(z)``, or ``d = z``;
 3. ``u = (d - center) / scale``, the mean and standard deviation of ``d``.
 
-The network only sees ``u``. All functions take and return NumPy arrays.
+The network only sees ``u`` (each window optionally centred on its own mean,
+see :func:`._windows.encode_inputs`). Which of the candidate recipes in
+:data:`CANDIDATES` a series gets is decided by the forecaster on held-out
+forecast origins. All functions take and return NumPy arrays.
 """
+
+from collections import namedtuple
 
 import numpy as np
 
-__all__ = [
-    "kpss_statistic",
-    "wants_log",
-    "wants_differencing",
-    "SeriesTransform",
-    "KPSS_CRITICAL_5PCT",
-]
+__all__ = ["Recipe", "CANDIDATES", "candidate_recipes", "SeriesTransform"]
 
-# Kwiatkowski et al. (1992), table 1, level stationarity, 5 %.
-KPSS_CRITICAL_5PCT = 0.463
+Recipe = namedtuple("Recipe", ["name", "log", "order", "centring"])
+Recipe.__doc__ = """One preprocessing recipe: log or not, differencing order, window centring."""
 
-
-def kpss_statistic(x):
-    """KPSS statistic for the null hypothesis of level stationarity.
-
-    The long-run variance uses the Bartlett kernel with
-    ``ceil(12 * (n / 100) ** 0.25)`` lags, as ``statsmodels.tsa.stattools.kpss``
-    with ``regression='c', nlags='legacy'``.
-
-    Parameters
-    ----------
-    x : ndarray of shape (n,)
-        The series, without missing values.
-
-    Returns
-    -------
-    float
-        Large values (above 0.463 at the 5 % level) reject stationarity.
-
-    References
-    ----------
-    Kwiatkowski, D., Phillips, P. C. B., Schmidt, P. and Shin, Y. (1992).
-    Testing the null hypothesis of stationarity against the alternative of a
-    unit root. Journal of Econometrics 54, 159-178.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> bool(kpss_statistic(rng.normal(size=300)) < KPSS_CRITICAL_5PCT)
-    True
-    >>> bool(kpss_statistic(np.cumsum(rng.normal(size=300))) > KPSS_CRITICAL_5PCT)
-    True
-    """
-    x = np.asarray(x, dtype=np.float64)
-    n = x.size
-    resid = x - x.mean()
-    eta = np.sum(np.cumsum(resid) ** 2) / n**2
-    n_lags = min(int(np.ceil(12.0 * (n / 100.0) ** 0.25)), n - 1)
-    variance = np.dot(resid, resid)
-    for lag in range(1, n_lags + 1):
-        variance += 2.0 * (1.0 - lag / (n_lags + 1.0)) * np.dot(resid[lag:], resid[:-lag])
-    variance /= n
-    if variance <= 0:
-        return 0.0
-    return float(eta / variance)
+# The recipes the forecaster chooses among (the first is the fallback when a
+# series is too short to validate): plain global standard scaling, each window
+# centred on its mean (a level that wanders), one difference (a trend or a random
+# walk), and the log variants of the last two (an amplitude that grows with the level).
+CANDIDATES = (
+    Recipe("difference", False, 1, False),
+    Recipe("standard", False, 0, False),
+    Recipe("window", False, 0, True),
+    Recipe("log + window", True, 0, True),
+    Recipe("log + difference", True, 1, False),
+)
 
 
-def wants_differencing(z):
-    """Whether ``z`` should be differenced once: KPSS rejects stationarity at 5 %.
+def candidate_recipes(transform, differentiation, normalize_windows):
+    """The recipes of :data:`CANDIDATES` that the forecaster's settings allow.
 
     Parameters
     ----------
-    z : ndarray of shape (n,)
+    transform : {'auto', 'log', None}
+    differentiation : {'auto', 0, 1, None}
+    normalize_windows : {'auto', True, False}
 
     Returns
     -------
-    bool
+    list of Recipe
+        In the order of :data:`CANDIDATES`; a setting that is not ``'auto'``
+        fixes its part of the recipe (a fixed combination no candidate has is
+        returned as a recipe of its own).
     """
-    if z.size < 8 or np.ptp(z) == 0:
-        return False
-    return kpss_statistic(z) > KPSS_CRITICAL_5PCT
-
-
-def wants_log(y, block):
-    """Whether a positive series has an amplitude that grows with its level.
-
-    The series is cut into blocks of ``block`` points; the log of each block's
-    mean level is compared with the log of its mean absolute change. A
-    correlation above 0.5 while the level varies by more than 50 % between
-    blocks means multiplicative behaviour, which a log turns additive.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n,)
-    block : int
-        Points per block (the forecaster uses ``lags``).
-
-    Returns
-    -------
-    bool
-    """
-    if np.any(y <= 0):
-        return False
-    block = max(int(block), 4)
-    n_blocks = y.size // block
-    if n_blocks < 4:
-        return False
-    blocks = y[y.size - n_blocks * block :].reshape(n_blocks, block)
-    level = blocks.mean(axis=1)
-    change = np.abs(np.diff(blocks, axis=1)).mean(axis=1)
-    if level.max() < 1.5 * level.min() or np.any(change <= 0):
-        return False
-    log_level, log_change = np.log(level), np.log(change)
-    if np.ptp(log_change) < 1e-12:
-        return False
-    corr = np.corrcoef(log_level, log_change)[0, 1]
-    return bool(corr > 0.5)
+    log = None if transform == "auto" else transform == "log"
+    order = None if differentiation == "auto" else int(differentiation or 0)
+    centring = None if normalize_windows == "auto" else bool(normalize_windows)
+    chosen = [
+        r for r in CANDIDATES
+        if (log is None or r.log == log) and (order is None or r.order == order)
+        and (centring is None or r.centring == centring)
+    ]
+    if chosen:
+        return chosen
+    return [Recipe("fixed", bool(log), int(order or 0), bool(centring))]
 
 
 class SeriesTransform:
@@ -129,30 +69,25 @@ class SeriesTransform:
 
     Parameters
     ----------
-    transform : {'auto', 'log', None}
-        ``'auto'`` takes the log of series for which :func:`wants_log` holds.
-    differentiation : {'auto', 0, 1, None}
-        ``'auto'`` differences series for which :func:`wants_differencing`
-        holds.
-    block : int
-        Block length of :func:`wants_log`.
+    log : array-like of bool, shape (n_series,)
+        Series to log-transform (they must be positive).
+    order : array-like of int, shape (n_series,)
+        Differencing order of each series, 0 or 1.
 
     Attributes
     ----------
     log_ : ndarray of bool, shape (n_series,)
     order_ : ndarray of int, shape (n_series,)
-        0 or 1.
     center_, scale_ : ndarray of shape (n_series,)
         Mean and standard deviation of the (differenced) series.
     """
 
-    def __init__(self, transform, differentiation, block):
-        self.transform = transform
-        self.differentiation = differentiation
-        self.block = block
+    def __init__(self, log, order):
+        self.log = log
+        self.order = order
 
     def fit(self, y):
-        """Choose and fit the steps on ``y`` of shape (n, n_series).
+        """Fit the scaling of each series of ``y`` of shape (n, n_series).
 
         Parameters
         ----------
@@ -163,20 +98,12 @@ class SeriesTransform:
         self : SeriesTransform
         """
         n_series = y.shape[1]
-        self.log_ = np.zeros(n_series, dtype=bool)
-        self.order_ = np.zeros(n_series, dtype=np.int64)
+        self.log_ = np.broadcast_to(np.asarray(self.log, dtype=bool), (n_series,)).copy()
+        self.order_ = np.broadcast_to(np.asarray(self.order, dtype=np.int64), (n_series,)).copy()
         self.center_ = np.zeros(n_series)
         self.scale_ = np.ones(n_series)
         for s in range(n_series):
-            if self.transform == "log":
-                self.log_[s] = True
-            elif self.transform == "auto":
-                self.log_[s] = wants_log(y[:, s], self.block)
             z = np.log(y[:, s]) if self.log_[s] else y[:, s]
-            if self.differentiation == "auto":
-                self.order_[s] = int(wants_differencing(z))
-            else:
-                self.order_[s] = int(self.differentiation or 0)
             d = np.diff(z) if self.order_[s] else z
             self.center_[s] = d.mean()
             scale = d.std()

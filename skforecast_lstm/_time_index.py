@@ -18,6 +18,18 @@ def index_frequency(index, name):
     -------
     pandas offset or int
     """
+    if len(index) > 1 and isinstance(index, (pd.RangeIndex, pd.PeriodIndex, pd.DatetimeIndex)):
+        if index.is_monotonic_decreasing:
+            raise ValueError(
+                f"{name}'s index runs backwards, newest first (from {index[0]} down to "
+                f"{index[-1]}); forecasts would be dated before the data. Sort it oldest "
+                f"first: {name}.sort_index()."
+            )
+        if not isinstance(index, pd.RangeIndex) and not index.is_monotonic_increasing:
+            raise ValueError(
+                f"{name}'s index is not in time order (it starts at {index[0]} and ends at "
+                f"{index[-1]}); sort it: {name}.sort_index()."
+            )
     if isinstance(index, pd.RangeIndex):
         return index.step
     if isinstance(index, pd.PeriodIndex):

@@ -103,39 +103,45 @@ def make_windows(y, lags, steps, exog=None):
     return X, Y
 
 
-def encode_inputs(raw, series, n_series, steps, normalize, dtype):
+def encode_inputs(raw, series, n_series, normalize, dtype, future_exog=None):
     """Network inputs from raw windows (a copy of the batch's rows only).
+
+    The lag window is the sequence the LSTM reads; with exogenous variables one
+    more step follows it, whose inputs are the exog of every step of the
+    horizon side by side. The last state, which the head reads, thereby sees
+    each future value directly, however many steps the horizon has and however
+    few lags the window.
 
     Parameters
     ----------
-    raw : ndarray of shape (m, lags, 1 + n_exog)
-        Windows of scaled values and shifted exog, as :func:`make_windows`.
+    raw : ndarray of shape (m, lags)
+        Windows of scaled values.
     series : ndarray of int, shape (m,)
         Series of each row; one-hot columns are appended when ``n_series > 1``.
     n_series : int
-    steps : int
-        Exogenous values before the last ``steps`` positions (the past) are
-        zeroed: the network reads exog of the horizon only.
     normalize : bool or ndarray of bool, shape (m,)
         Subtract each window's mean from its values (per row when an array).
     dtype : numpy dtype
+    future_exog : ndarray of shape (m, steps, n_exog), default=None
+        Scaled exogenous values of the ``steps`` forecast steps of each row.
 
     Returns
     -------
-    X : ndarray of shape (m, lags, 1 + n_exog + (n_series if n_series > 1 else 0))
+    X : ndarray of shape (m, lags [+ 1], 1 [+ steps * n_exog] [+ n_series])
     location : ndarray of shape (m,)
         The subtracted means (zeros without ``normalize``).
     """
-    m, lags, width = raw.shape
+    m, lags = raw.shape
     n_onehot = n_series if n_series > 1 else 0
-    X = np.zeros((m, lags, width + n_onehot), dtype=dtype)
-    location = np.where(normalize, raw[:, :, 0].mean(axis=1), 0.0)
-    X[:, :, 0] = raw[:, :, 0] - location[:, None]
-    if width > 1:
-        past = max(lags - steps, 0)
-        X[:, past:, 1:width] = raw[:, past:, 1:]
+    n_future = 0 if future_exog is None else future_exog.shape[1] * future_exog.shape[2]
+    length = lags + (1 if n_future else 0)
+    X = np.zeros((m, length, 1 + n_future + n_onehot), dtype=dtype)
+    location = np.where(normalize, raw.mean(axis=1), 0.0)
+    X[:, :lags, 0] = raw - location[:, None]
+    if n_future:
+        X[:, lags, 1 : 1 + n_future] = future_exog.reshape(m, n_future)
     if n_onehot:
-        X[np.arange(m), :, width + np.asarray(series)] = 1.0
+        X[np.arange(m), :, 1 + n_future + np.asarray(series)] = 1.0
     return X, location
 
 

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._backtesting import backtest, fit_each_series
 from ._estimators import LSTMRegressor
-from ._preprocessing import SeriesTransform
+from ._preprocessing import SeriesTransform, candidate_recipes
 from ._time_index import check_exog_index, describe_range, future_index, index_frequency
 from ._windows import (
     check_positive_int,
@@ -28,9 +28,24 @@ MAX_MATERIALISED_VALUES = 2**20
 STRATEGIES = ("multi-output", "recursive")
 
 
-def default_estimator():
-    """The network a forecaster trains when ``estimator=None``."""
-    return LSTMRegressor(units=32, epochs=100, batch_size=32, learning_rate=0.005)
+# The default network trains for about this many gradient steps (at most 100 epochs):
+# a long series gets fewer epochs over more windows, not 100 of them.
+DEFAULT_STEPS = 4000
+DEFAULT_MAX_EPOCHS = 100
+
+
+def default_estimator(n_windows=None):
+    """The network a forecaster trains when ``estimator=None``.
+
+    ``LSTMRegressor(units=32, batch_size=32, learning_rate=0.005)`` for 100
+    epochs, or for about 4,000 gradient steps when ``n_windows`` makes 100
+    epochs more than that (never fewer than 10 epochs).
+    """
+    epochs = DEFAULT_MAX_EPOCHS
+    if n_windows is not None:
+        batches = max(1, int(np.ceil(n_windows / 32)))
+        epochs = int(np.clip(np.ceil(DEFAULT_STEPS / batches), 10, DEFAULT_MAX_EPOCHS))
+    return LSTMRegressor(units=32, epochs=epochs, batch_size=32, learning_rate=0.005)
 
 
 def _series_frame(y, name):
@@ -72,15 +87,18 @@ def _exog_frame(exog, name):
 
 
 class LSTMForecaster(BaseEstimator):
-    """Forecast pandas time series with an LSTM, several steps ahead.
+    """Forecast pandas time series with LSTMs, several steps ahead.
 
-    One network is trained on sliding windows of ``lags`` past values of one
-    or many series. Inputs are preprocessed per series and the transforms are
-    undone on the way out: a log for positive series whose amplitude grows
-    with their level, one difference when the KPSS test finds a trend or a
-    random walk, standard scaling, and each window centred on its own mean.
-    Raw series, trending or multiplicatively seasonal, can be passed as they
-    are.
+    Networks are trained on sliding windows of ``lags`` past values of one or
+    many series (one global model per recipe). Raw series, trending or
+    multiplicatively seasonal, can be passed as they are: with the default
+    settings the forecaster trains one network per preprocessing recipe --
+    one difference, plain standard scaling, each window centred on its mean,
+    and for positive series the log with centring or with a difference -- and
+    forecasts the median of their forecasts. No single recipe wins on every
+    kind of series (see ``benchmarks/accuracy.py``), and the median of several
+    is never far from the best of them; each transform is undone on the way
+    out.
 
     Parameters
     ----------
@@ -90,22 +108,23 @@ class LSTMForecaster(BaseEstimator):
         Forecast horizon: the default number of steps predicted, and for the
         ``'multi-output'`` strategy the width of the network's output.
     estimator : LSTMRegressor, default=None
-        The network to train (a clone of it is trained). ``None`` uses
-        ``LSTMRegressor(units=32, epochs=100, batch_size=32,
-        learning_rate=0.005)``.
+        The network to train (a clone of it per recipe). ``None`` uses
+        ``LSTMRegressor(units=32, batch_size=32, learning_rate=0.005)`` for
+        100 epochs, or about 4,000 gradient steps on a long series (at least
+        10 epochs).
     strategy : {'multi-output', 'recursive'}, default='multi-output'
         ``'multi-output'``: the network predicts all ``steps`` at once.
         ``'recursive'``: a one-step network is fed its own predictions.
     transform : {'auto', 'log', None}, default='auto'
-        ``'auto'`` takes the log of positive series whose amplitude grows
-        with their level.
+        ``'log'`` takes the log of every series (they must be positive),
+        ``None`` of none; ``'auto'`` combines recipes with and without.
     differentiation : {'auto', 0, 1, None}, default='auto'
-        ``'auto'`` differences series once when the KPSS test rejects
-        stationarity at 5 %.
+        ``1`` differences every series once, ``0``/``None`` never; ``'auto'``
+        combines recipes with and without.
     normalize_windows : {'auto', True, False}, default='auto'
-        Centre each input window, and its targets, on the window's mean.
-        ``'auto'`` does it for the series that are not differenced (a
-        differenced series has no level to remove).
+        Centre each input window, and its targets, on the window's mean;
+        ``'auto'`` combines recipes with and without. Setting all three
+        picks one recipe and trains one network.
     quantiles : array-like of float, default=None
         Train the network with the pinball loss for these quantiles (e.g.
         ``[0.05, 0.5, 0.95]``; ``'multi-output'`` only). :meth:`predict`
@@ -124,8 +143,14 @@ class LSTMForecaster(BaseEstimator):
 
     Attributes
     ----------
+    estimators_ : list of LSTMRegressor
+        The trained networks, one per recipe.
     estimator_ : LSTMRegressor
-        The trained network.
+        The first of them.
+    preprocessing_ : list of str
+        The recipes of ``estimators_``: ``'difference'``, ``'standard'``,
+        ``'window'``, ``'log + window'``, ``'log + difference'`` (the log
+        ones only for positive series), or ``'fixed'``.
     series_names_ : list
         Names of the series (``y.name``, or the DataFrame's columns).
     frequency_ : pandas offset or int
@@ -133,15 +158,12 @@ class LSTMForecaster(BaseEstimator):
     last_window_ : pandas.Series or pandas.DataFrame
         The last values of ``y`` seen in fit, from which :meth:`predict`
         starts.
-    log_ : ndarray of bool
-        Series that were log-transformed.
-    differentiation_ : ndarray of int
-        Order of differencing of each series.
     exog_names_ : list or None
         Columns of ``exog`` in fit.
     conformal_scores_ : ndarray of shape (n_calibration, steps) or None
-        Scaled absolute out-of-sample errors per horizon step, computed at the
-        first conformal :meth:`predict_interval`.
+        Absolute out-of-sample errors per horizon step, divided by each
+        series' mean absolute change, computed at the first conformal
+        :meth:`predict_interval`.
 
     See Also
     --------
@@ -227,8 +249,11 @@ class LSTMForecaster(BaseEstimator):
     def _model_steps(self):
         return self.steps if self.strategy == "multi-output" else 1
 
-    def _new_estimator(self):
-        estimator = clone(self.estimator) if self.estimator is not None else default_estimator()
+    def _new_estimator(self, n_windows=None):
+        if self.estimator is not None:
+            estimator = clone(self.estimator)
+        else:
+            estimator = default_estimator(n_windows)
         params = estimator.get_params()
         if self.random_state is not None:
             estimator.set_params(random_state=self.random_state)
@@ -245,9 +270,7 @@ class LSTMForecaster(BaseEstimator):
         return estimator
 
     def _normalize(self, series):
-        if self.normalize_windows == "auto":
-            return self._transform.order_[series] == 0
-        return np.full(series.shape, bool(self.normalize_windows))
+        return self._centring[series]
 
     def _dtype(self, estimator):
         return np.dtype(getattr(estimator, "dtype", "float64"))
@@ -287,84 +310,180 @@ class LSTMForecaster(BaseEstimator):
                     f"exog is {describe_range(frame.index)}."
                 )
             exog_values, _, self.exog_names_, _ = _series_frame(frame, "exog")
-            if self.strategy == "multi-output" and lags < self.steps:
-                raise ValueError(
-                    f"With exog and strategy='multi-output', lags must be >= steps so that a "
-                    f"window carries the exog of the whole horizon; got lags={lags}, "
-                    f"steps={self.steps}."
-                )
         if values.shape[0] < lags + self.steps + 1:  # before any statistics of y
             raise ValueError(
                 f"y has {values.shape[0]} rows; lags={lags} and steps={self.steps} need at "
                 f"least {lags + self.steps + 1}."
             )
-        transform = SeriesTransform(self.transform, self.differentiation, lags)
-        transform.fit(values)
-        shortest = lags + self.steps + int(transform.order_.max())
-        if values.shape[0] < shortest + 1:
-            raise ValueError(
-                f"y has {values.shape[0]} rows; lags={lags} and steps={self.steps} "
-                f"(plus differencing) need at least {shortest + 1}."
-            )
-        z = transform.to_level(values)
-        u = transform.transform_level(z)
         if exog_values is not None:
             self._exog_center = exog_values.mean(axis=0)
             spread = exog_values.std(axis=0)
             self._exog_scale = np.where(spread > 0, spread, 1.0)
             exog_values = (exog_values - self._exog_center) / self._exog_scale
-
-        self._transform = transform
-        self._z, self._u, self._exog_u = z, u, exog_values
+        self._exog_u = exog_values
         self.series_names_ = names
         self._was_frame = was_frame
         self.frequency_ = freq
-        self.log_ = transform.log_.copy()
-        self.differentiation_ = transform.order_.copy()
-        keep = lags + int(transform.order_.max())
-        self.last_window_ = (y.iloc[-keep:].copy())
         self.n_series_ = values.shape[1]
 
-        sources = self._sources(self._model_steps())
-        selection = [np.arange(len(src[1])) for src in sources]
-        self.estimator_ = self._train(sources, selection)
+        recipes = self._recipes(values)
+        self._y_scale = _naive_scale(values)
+        self.last_window_ = y.iloc[-(lags + max(r.order for r in recipes)):].copy()
+        members = []
+        for recipe in recipes:
+            self._prepare(values, recipe)
+            members.append(_Member(recipe, self._transform, self._z, self._u, self._centring,
+                                   None))
         self.conformal_scores_ = None
+        self.validation_scores_ = None
+        keep = np.ones((len(members), self.n_series_), dtype=bool)
+        if len(members) > 1:
+            # evidence: every recipe forecasts the held-out origins
+            holdouts = self._holdouts(members)
+            if holdouts is not None:
+                keep = self._indistinguishable(holdouts)
+                self.validation_scores_ = pd.DataFrame(
+                    [[np.abs(f - t)[series == s].mean() for s in range(self.n_series_)]
+                     for series, f, t in holdouts],
+                    index=[m.recipe.name for m in members], columns=self.series_names_,
+                ).T
+                self.conformal_scores_ = self._scores(holdouts, keep)
+        used = np.flatnonzero(keep.any(axis=1))
+        self._members = [members[k] for k in used]
+        self._keep = keep[used]
+        for member in self._members:
+            self._use(member)
+            sources = self._sources(self._model_steps())
+            member.estimator = self._train(sources,
+                                           [np.arange(len(src[1])) for src in sources])
+        self.preprocessing_ = [member.recipe.name for member in self._members]
+        self.estimators_ = [member.estimator for member in self._members]
+        self.estimator_ = self.estimators_[0]
         return self
 
+    def _holdouts(self, members):
+        """Per member, its held-out forecasts on the series' scale (None: too short)."""
+        out = []
+        for member in members:
+            self._use(member)
+            try:
+                series, levels, truth = self._holdout()
+            except ValueError:  # too short to hold origins out: combine every recipe
+                return None
+            out.append((series, _original_units(member.transform, levels, series),
+                        _original_units(member.transform, truth, series)))
+        return out
+
+    def _indistinguishable(self, holdouts):
+        """Per series, the recipes whose held-out error is not clearly above the best one's.
+
+        The mean absolute errors of non-overlapping held-out forecasts (origins
+        ``steps`` apart) are compared with the best recipe's, paired by origin:
+        a recipe is dropped when its excess error is more than two standard
+        errors above zero. Few origins (a short series) drop nothing; many (a
+        long series) drop all but the recipes that are as good as the best.
+        """
+        series = holdouts[0][0]
+        errors = np.stack([np.abs(f - t).mean(axis=1) for _, f, t in holdouts])
+        keep = np.ones((len(holdouts), self.n_series_), dtype=bool)
+        for s in range(self.n_series_):
+            rows = np.flatnonzero(series == s)[:: int(self.steps)]
+            if rows.size < 2:
+                continue
+            e = errors[:, rows]
+            excess = e - e[np.argmin(e.mean(axis=1))]
+            spread = excess.std(axis=1, ddof=1) / np.sqrt(rows.size)
+            keep[:, s] = excess.mean(axis=1) <= 2 * spread
+        return keep
+
+    def _scores(self, holdouts, keep):
+        """Conformal scores: errors of the combined held-out forecasts, per series' scale."""
+        series, _, truth = holdouts[0]
+        combined = _combine([f for _, f, _ in holdouts], keep[:, series])
+        return np.abs(truth - combined) / self._y_scale[series][:, None]
+
+    def _recipes(self, values):
+        """The candidate recipes the settings allow, with their per-series log flags."""
+        positive = np.all(values > 0, axis=0)
+        if self.transform == "log" and not positive.all():
+            bad = [self.series_names_[s] for s in np.flatnonzero(~positive)]
+            raise ValueError(
+                f"transform='log' needs positive series; {bad} have values <= 0. Use "
+                "transform=None or 'auto'."
+            )
+        out, seen = [], set()
+        for recipe in candidate_recipes(self.transform, self.differentiation,
+                                        self.normalize_windows):
+            log = recipe.log & positive  # no log for a series with values <= 0
+            key = (log.tobytes(), recipe.order, recipe.centring)
+            if key not in seen:
+                seen.add(key)
+                out.append(recipe._replace(log=log))
+        return out
+
+    def _prepare(self, values, recipe):
+        """Fit the transforms of ``recipe`` and make them the current member's."""
+        transform = SeriesTransform(recipe.log, recipe.order).fit(values)
+        shortest = int(self.lags) + self.steps + recipe.order + 1
+        if values.shape[0] < shortest:
+            raise ValueError(
+                f"y has {values.shape[0]} rows; lags={self.lags} and steps={self.steps} "
+                f"(plus differencing) need at least {shortest}."
+            )
+        self._use(_Member(recipe, transform, None, None,
+                          np.full(values.shape[1], recipe.centring), None))
+        self._z = transform.to_level(values)
+        self._u = transform.transform_level(self._z)
+
+    def _use(self, member):
+        """Make ``member``'s transforms and data the ones the window methods read."""
+        self._transform = member.transform
+        self._z, self._u = member.z, member.u
+        self._centring = member.centring
+
     def _sources(self, steps):
-        """Window views per series: ``(X, Y, first_origin)``."""
+        """Window views per series: ``(X, Y, first_origin)``; X holds the values only."""
         out = []
         for s in range(self.n_series_):
             start = int(self._transform.order_[s])
-            exog = None if self._exog_u is None else self._exog_u[start:]
-            X, Y = make_windows(self._u[start:, s], self.lags, steps, exog)
-            out.append((X, Y, start + self.lags - 1))
+            X, Y = make_windows(self._u[start:, s], self.lags, steps)
+            out.append((X, Y, start + int(self.lags) - 1))
         return out
 
+    def _horizon_exog(self, origins, steps):
+        """Scaled exog of the ``steps`` values after each origin, (m, steps, n_exog)."""
+        offsets = np.asarray(origins)[:, None] + np.arange(1, steps + 1)
+        return self._exog_u[offsets]
+
     def _gather(self, sources, series, windows, dtype):
-        lags, width = sources[0][0].shape[1:]
-        raw_x = np.empty((series.size, lags, width))
+        lags = int(self.lags)
+        raw_x = np.empty((series.size, lags))
         raw_y = np.empty((series.size, sources[0][1].shape[1]))
+        origins = np.empty(series.size, dtype=np.int64)
         for s in np.unique(series):
             rows = series == s
-            raw_x[rows] = sources[s][0][windows[rows]]
+            raw_x[rows] = sources[s][0][windows[rows], :, 0]
             raw_y[rows] = sources[s][1][windows[rows]]
-        X, location = encode_inputs(
-            raw_x, series, self.n_series_, self._model_steps(), self._normalize(series), dtype
-        )
+            origins[rows] = sources[s][2] + windows[rows]
+        future = None
+        if self._exog_u is not None:
+            future = self._horizon_exog(origins, self._model_steps())
+        X, location = encode_inputs(raw_x, series, self.n_series_, self._normalize(series),
+                                    dtype, future)
         cumulative = self._transform.order_[series] == 1
         return X, encode_targets(raw_y, location, cumulative, dtype)
 
     def _train(self, sources, selection):
         """Train a new estimator on the selected windows of each series."""
-        estimator = self._new_estimator()
-        dtype = self._dtype(estimator)
         series = np.concatenate([np.full(w.size, s) for s, w in enumerate(selection)])
+        estimator = self._new_estimator(series.size)
+        dtype = self._dtype(estimator)
         windows = np.concatenate(selection)
         if series.size == 0:
             raise ValueError("No complete training window: y is too short for lags and steps.")
-        n_values = series.size * sources[0][0].shape[1] * (
-            sources[0][0].shape[2] + (self.n_series_ if self.n_series_ > 1 else 0)
+        n_exog = 0 if self._exog_u is None else self._exog_u.shape[1]
+        n_values = series.size * (int(self.lags) + (n_exog > 0)) * (
+            1 + n_exog * self._model_steps() + (self.n_series_ if self.n_series_ > 1 else 0)
         )
         if n_values <= MAX_MATERIALISED_VALUES:
             return estimator.fit(*self._gather(sources, series, windows, dtype))
@@ -397,12 +516,12 @@ class LSTMForecaster(BaseEstimator):
             )
         return steps
 
-    def _window_levels(self, last_window):
-        """Levels ``z`` of the window a forecast starts from, and its index."""
-        need = int(self.lags) + int(self._transform.order_.max())
+    def _window_values(self, last_window):
+        """Raw values of the window a forecast starts from, and its index."""
+        need = len(self.last_window_)
         if last_window is None:
             values = self.last_window_.to_numpy(dtype=np.float64).reshape(need, -1)
-            return self._transform.to_level(values), self.last_window_.index
+            return values, self.last_window_.index
         if self._was_frame != isinstance(last_window, pd.DataFrame):
             kind = "DataFrame" if self._was_frame else "Series"
             raise TypeError(f"last_window must be a {kind}, as y was in fit.")
@@ -423,11 +542,12 @@ class LSTMForecaster(BaseEstimator):
                 f"last_window has {values.shape[0]} rows; the forecaster needs the last "
                 f"{need} (lags plus differencing)."
             )
-        if np.any(values[:, self._transform.log_] <= 0):
+        logged = np.any([m.transform.log_ for m in self._members], axis=0)
+        if np.any(values[:, logged] <= 0):
             raise ValueError(
                 "last_window has values <= 0 in series that were log-transformed in fit."
             )
-        return self._transform.to_level(values[-need:]), index[-need:]
+        return values[-need:], index[-need:]
 
     def _future_exog(self, exog, index, steps):
         """Scaled future exog of shape (max(steps, model steps), n_exog), or None."""
@@ -459,47 +579,53 @@ class LSTMForecaster(BaseEstimator):
 
         ``u_windows`` (m, lags); ``exog_future`` (m, >= steps, n_exog) or None.
         """
-        m, lags = u_windows.shape
-        n_exog = 0 if exog_future is None else exog_future.shape[2]
+        m = u_windows.shape[0]
         dtype = self._dtype(estimator)
         model_steps = self._model_steps()
-        raw = np.zeros((m, lags, 1 + n_exog))
-        raw[:, :, 0] = u_windows
+        raw = np.array(u_windows, dtype=np.float64)
+        normalize = self._normalize(series)
         cumulative = self._transform.order_[series] == 1
         if self.strategy == "multi-output":
-            if n_exog:
-                raw[:, lags - model_steps :, 1:] = exog_future[:, :model_steps]
-            X, location = encode_inputs(raw, series, self.n_series_, model_steps,
-                                        self._normalize(series), dtype)
+            future = None if exog_future is None else exog_future[:, :model_steps]
+            X, location = encode_inputs(raw, series, self.n_series_, normalize, dtype, future)
             out = np.asarray(estimator.predict(X), dtype=np.float64)
             out = out.reshape(m, model_steps, *out.shape[2:])[:, :steps]
             path = decode_outputs(out, location, cumulative)
         else:
             path = np.empty((m, steps))
             for h in range(steps):
-                if n_exog:
-                    raw[:, -1, 1:] = exog_future[:, h]
-                X, location = encode_inputs(raw, series, self.n_series_, 1,
-                                            self._normalize(series), dtype)
+                future = None if exog_future is None else exog_future[:, h : h + 1]
+                X, location = encode_inputs(raw, series, self.n_series_, normalize, dtype,
+                                            future)
                 out = np.asarray(estimator.predict(X), dtype=np.float64).reshape(m)
                 path[:, h] = out + location
-                raw[:, :-1, 0] = raw[:, 1:, 0]
-                raw[:, -1, 0] = path[:, h]
+                raw[:, :-1] = raw[:, 1:]
+                raw[:, -1] = path[:, h]
             path = np.where(cumulative[:, None], np.cumsum(path, axis=1), path)
         return self._transform.path_to_level(path, series, z_last)
 
     def _forecast(self, steps, exog, last_window):
+        """Forecasts on the series' own scale, (n_series, steps[, n_quantiles]), and dates.
+
+        Each member network forecasts with its own recipe; the forecast is
+        their median, value by value.
+        """
         check_is_fitted(self, "estimator_")
         steps = self._check_steps(steps)
-        z_window, index = self._window_levels(last_window)
+        values, index = self._window_values(last_window)
         exog_future, horizon = self._future_exog(exog, index, steps)
-        u = self._transform.transform_level(z_window)[-int(self.lags) :]
         series = np.arange(self.n_series_)
         if exog_future is not None:
             exog_future = np.broadcast_to(exog_future, (self.n_series_, *exog_future.shape))
-        levels = self._forecast_levels(self.estimator_, u.T, series, z_window[-1], exog_future,
-                                       steps)
-        return levels, horizon
+        forecasts = []
+        for member in self._members:
+            self._use(member)
+            z = member.transform.to_level(values)
+            u = member.transform.transform_level(z)[-int(self.lags) :]
+            levels = self._forecast_levels(member.estimator, u.T, series, z[-1], exog_future,
+                                           steps)
+            forecasts.append(_original_units(member.transform, levels, series))
+        return _combine(forecasts, self._keep), horizon
 
     def _median_index(self):
         q = np.sort(np.asarray(self.quantiles, dtype=float))
@@ -532,21 +658,34 @@ class LSTMForecaster(BaseEstimator):
             column per series for many, indexed by the next ``steps``
             timestamps in the input's index type.
         """
-        levels, horizon = self._forecast(steps, exog, last_window)
-        if levels.ndim == 3:
-            levels = levels[:, :, self._median_index()]
-        return self._to_pandas(self._transform.from_level(levels.T).T, horizon)
+        values, horizon = self._forecast(steps, exog, last_window)
+        if values.ndim == 3:
+            values = values[:, :, self._median_index()]
+        return self._to_pandas(values, horizon)
 
     # ------------------------------------------------------------ intervals
     def _calibrate(self):
-        """Out-of-sample errors of a network trained before the calibration origins."""
+        """Conformal scores of a forecaster that had nothing to choose (one recipe)."""
+        holdouts = self._holdouts(self._members)
+        if holdouts is None:
+            self._use(self._members[0])
+            self._holdout()  # raises the too-short error, naming the series
+        return self._scores(holdouts, self._keep)
+
+    def _holdout(self):
+        """Forecasts of a network trained before the calibration origins, and the truth.
+
+        Returns ``(series, levels, truth)``: the series of each held-out origin
+        and the forecast and true levels ``z`` of its ``steps`` next values. The
+        origins are the same for every member (differenced or not).
+        """
         model_steps = self._model_steps()
         sources = self._sources(model_steps)
         lags, horizon = int(self.lags), int(self.steps)
         n = self._u.shape[0]
         selection, cal_series, cal_origins = [], [], []
         for s, (_, Y, first_origin) in enumerate(sources):
-            origins = np.arange(first_origin, n - horizon)
+            origins = np.arange(lags, n - horizon)  # lags - 1, plus a difference
             n_cal = int(np.ceil(self.calibration_size * origins.size))
             if origins.size - n_cal < 1:
                 raise ValueError(
@@ -571,22 +710,22 @@ class LSTMForecaster(BaseEstimator):
         if levels.ndim == 3:
             levels = levels[:, :, self._median_index()]
         truth = np.stack([self._z[o + 1 : o + 1 + horizon, s] for s, o in zip(series, origins)])
-        scale = self._transform.scale_[series][:, None]
-        return np.abs(truth - levels) / scale
+        return series, levels, truth
 
     def predict_interval(self, steps=None, exog=None, last_window=None, alpha=0.1,
                          method="auto", levels=None):
         """Forecast with a prediction interval of coverage ``1 - alpha``.
 
         ``method='conformal'`` gives split-conformal intervals per horizon
-        step: a second network is trained on all but the last
-        ``calibration_size`` of each series' forecast origins, and its
-        absolute errors there (in the log scale for log-transformed series,
-        relative to each series' scale) give the half-width of step ``h``
-        as their ``ceil((n + 1)(1 - alpha)) / n`` empirical quantile. They
-        are computed at the first call and kept in ``conformal_scores_``.
-        ``method='quantile'`` returns the network's quantiles ``alpha / 2``
-        and ``1 - alpha / 2`` (fit with ``quantiles``).
+        step: each recipe trains a second network on all but the last
+        ``calibration_size`` of each series' forecast origins, and the
+        absolute errors of their median forecast there (relative to each
+        series' mean absolute change) give the half-width of step ``h`` as
+        their ``ceil((n + 1)(1 - alpha)) / n`` empirical quantile. They are
+        computed at the first call and kept in ``conformal_scores_``.
+        ``method='quantile'`` returns the networks' quantiles ``alpha / 2``
+        and ``1 - alpha / 2`` (fit with ``quantiles``), the median over
+        recipes of each.
 
         Parameters
         ----------
@@ -629,16 +768,15 @@ class LSTMForecaster(BaseEstimator):
             raise ValueError(
                 f"method must be 'auto', 'conformal' or 'quantile'; got {method!r}."
             )
-        levels_, horizon = self._forecast(steps, exog, last_window)
-        center = levels_[:, :, self._median_index()] if levels_.ndim == 3 else levels_
-        bounds = [(suffix, *self._interval(levels_, center, a, method)) for suffix, a in named]
-        undo = self._transform.from_level
+        values, horizon = self._forecast(steps, exog, last_window)
+        center = values[:, :, self._median_index()] if values.ndim == 3 else values
+        bounds = [(suffix, *self._interval(values, center, a, method)) for suffix, a in named]
         frames = []
         for s, name in enumerate(self.series_names_):
-            columns = {"pred": undo(center.T).T[s]}
+            columns = {"pred": center[s]}
             for suffix, lower, upper in bounds:
-                columns[f"lower{suffix}"] = undo(lower.T).T[s]
-                columns[f"upper{suffix}"] = undo(upper.T).T[s]
+                columns[f"lower{suffix}"] = lower[s]
+                columns[f"upper{suffix}"] = upper[s]
             frame = pd.DataFrame(columns, index=horizon)
             if self._was_frame:
                 frame.insert(0, "series", name)
@@ -646,7 +784,7 @@ class LSTMForecaster(BaseEstimator):
         return pd.concat(frames) if self._was_frame else frames[0]
 
     def _interval(self, levels, center, alpha, method):
-        """Lower and upper bounds (transformed scale) of one coverage ``1 - alpha``."""
+        """Lower and upper bounds of one coverage ``1 - alpha``."""
         steps = levels.shape[1]
         if method == "quantile":
             if levels.ndim != 3:
@@ -663,6 +801,7 @@ class LSTMForecaster(BaseEstimator):
                 )
             return levels[:, :, found[0][0]], levels[:, :, found[1][0]]
         if self.conformal_scores_ is None:
+            # set by fit when recipes were compared; else computed once here
             self.conformal_scores_ = self._calibrate()
         scores = self.conformal_scores_[:, :steps]
         n_cal = scores.shape[0]
@@ -674,5 +813,43 @@ class LSTMForecaster(BaseEstimator):
                 f"the length of y."
             )
         width = np.sort(scores, axis=0)[rank - 1]
-        half = width[None, :] * self._transform.scale_[:, None]
+        half = width[None, :] * self._y_scale[:, None]
         return center - half, center + half
+
+
+class _Member:
+    """One recipe's fitted state: transforms, transformed series and network."""
+
+    def __init__(self, recipe, transform, z, u, centring, estimator):
+        self.recipe = recipe
+        self.transform = transform
+        self.z = z
+        self.u = u
+        self.centring = centring
+        self.estimator = estimator
+
+
+def _naive_scale(values):
+    """Per series, the mean absolute change (1 where the series is flat): the interval unit."""
+    change = np.abs(np.diff(values, axis=0)).mean(axis=0)
+    return np.where(change > 0, change, 1.0)
+
+
+def _original_units(transform, levels, series):
+    """Levels ``z`` of rows of ``series`` on the series' own scale (undo the log)."""
+    log = transform.log_[series].reshape(-1, *(1,) * (levels.ndim - 1))
+    with np.errstate(over="ignore"):
+        return np.where(log, np.exp(levels), levels)
+
+
+def _combine(forecasts, keep):
+    """The median, value by value, of the members' forecasts that ``keep`` marks per row.
+
+    ``forecasts``: one array (m, steps[, n_quantiles]) per member; ``keep``:
+    (n_members, m) booleans.
+    """
+    if len(forecasts) == 1:
+        return forecasts[0]
+    stacked = np.stack(forecasts)
+    mask = np.asarray(keep).reshape(keep.shape + (1,) * (stacked.ndim - 2))
+    return np.nanmedian(np.where(mask, stacked, np.nan), axis=0)

@@ -1,6 +1,7 @@
 """LSTMRegressor / LSTMClassifier: scikit-learn integration, learning, input handling."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -251,16 +252,27 @@ def test_early_stopping_validates_on_the_last_samples_and_restores_best():
     reg.fit(X, y)
     assert len(reg.validation_scores_) == len(reg.loss_curve_) == reg.n_iter_
     # the restored weights are those of the best validation epoch, measured on the last 20 %
-    tail_mse = np.mean((reg.predict(X[240:]) - y[240:]) ** 2)
+    # (the losses are those of the standardised targets)
+    tail_mse = np.mean((reg.predict(X[240:]) - y[240:]) ** 2) / reg.y_scale_[0] ** 2
     assert tail_mse == pytest.approx(min(reg.validation_loss_curve_), rel=1e-4)
     assert reg.best_validation_score_ == pytest.approx(reg.score(X[240:], y[240:]), rel=1e-4)
 
 
-def test_training_stops_when_loss_plateaus():
+def test_training_stops_on_the_training_loss_only_when_asked():
     X, y = delayed_copy(100)
     reg = LSTMRegressor(units=4, epochs=500, learning_rate=0.01, tol=10.0, n_iter_no_change=2,
-                        random_state=0).fit(X, y)
+                        early_stopping="loss", random_state=0).fit(X, y)
     assert reg.n_iter_ == 3
+    assert reg.validation_scores_ is None
+
+
+def test_epochs_are_a_budget_that_is_spent():
+    # a plateau of the training loss (tol far above any improvement) does not stop a fit
+    # without early stopping: Keras' semantics, not scikit-learn MLP's
+    X, y = delayed_copy(100)
+    reg = LSTMRegressor(units=4, epochs=25, learning_rate=0.01, tol=10.0, n_iter_no_change=2,
+                        random_state=0).fit(X, y)
+    assert reg.n_iter_ == len(reg.loss_curve_) == 25
 
 
 def test_verbose_prints_one_line_per_epoch(capsys):
@@ -325,4 +337,62 @@ def test_summary_counts_parameters_like_keras():
 def test_divergence_at_the_first_step_raises():
     X, y = delayed_copy(40)
     with pytest.raises(ValueError, match="first gradient step"):
-        LSTMRegressor(units=4, epochs=2, random_state=0).fit(X, y * 1e30)
+        LSTMRegressor(units=4, epochs=2, standardize=False, random_state=0).fit(X, y * 1e30)
+    # standardised (the default), the same targets train as well as y itself
+    big = LSTMRegressor(units=4, epochs=2, random_state=0).fit(X, y * 1e30)
+    small = LSTMRegressor(units=4, epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_allclose(big.predict(X) / 1e30, small.predict(X), rtol=1e-6, atol=1e-12)
+
+
+# ------------------------------------------------------------- raw scales, blow-ups
+def test_raw_scale_targets_in_a_recursive_loop_beat_naive():
+    """Raw lags in the hundreds, as sktime's make_reduction(strategy='recursive') feeds them:
+    the default regressor forecasts 24 steps far better than the last value."""
+    rng = np.random.default_rng(0)
+    t = np.arange(240)
+    y = 400 + 60 * np.sin(2 * np.pi * t / 12) + 25 * np.cos(2 * np.pi * t / 6)
+    y = y + 5 * rng.normal(size=240)
+    lags, horizon = 12, 24
+    train = y[:-horizon]
+    X = np.lib.stride_tricks.sliding_window_view(train[:-1], lags)
+    reg = LSTMRegressor(epochs=30, random_state=0).fit(X, train[lags:])
+    window = list(train[-lags:])
+    for _ in range(horizon):
+        window.append(reg.predict(np.array(window[-lags:])[None, :])[0])
+    mae = np.mean(np.abs(np.array(window[lags:]) - y[-horizon:]))
+    naive = np.mean(np.abs(train[-1] - y[-horizon:]))
+    assert mae < naive / 3, (mae, naive)
+
+
+def test_standardisation_makes_units_irrelevant():
+    """Affine changes of X's and y's units change the predictions by the same change."""
+    X, y = delayed_copy(200)
+    X_copy = X.copy()
+    small = LSTMRegressor(units=8, epochs=5, dtype="float64", random_state=0).fit(X, y)
+    big = LSTMRegressor(units=8, epochs=5, dtype="float64", random_state=0)
+    big.fit(1e4 + 250 * X, -3e3 + 40 * y)
+    np.testing.assert_allclose(big.predict(1e4 + 250 * X), -3e3 + 40 * small.predict(X),
+                               rtol=1e-8)
+    np.testing.assert_array_equal(X, X_copy)
+    np.testing.assert_allclose(big.x_mean_, 1e4 + 250 * X.mean(), rtol=1e-12)
+    np.testing.assert_allclose(big.x_scale_, 250 * X.std(), rtol=1e-12)
+    np.testing.assert_allclose(big.y_scale_, 40 * y.std(), rtol=1e-12)
+    # the statistics of the first fit stay through partial_fit
+    mean = big.x_mean_.copy()
+    big.partial_fit(X, y)
+    np.testing.assert_array_equal(big.x_mean_, mean)
+    off = LSTMRegressor(units=8, epochs=1, standardize=False, random_state=0).fit(X, y)
+    assert off.x_mean_ is None and off.y_mean_ is None
+    tokens = LSTMClassifier(units=4, epochs=1, embedding_dim=3, random_state=0)
+    assert tokens.fit(np.array([[1, 2, 3], [3, 2, 1]] * 5), [0, 1] * 5).x_mean_ is None
+
+
+def test_a_finite_blow_up_warns():
+    X, y = delayed_copy(100)
+    with pytest.warns(RuntimeWarning, match="blew up while staying finite.*learning_rate"):
+        LSTMRegressor(units=8, epochs=5, learning_rate=1e4, random_state=0).fit(X, y)
+    with pytest.warns(RuntimeWarning, match="blew up while staying finite"):
+        LSTMClassifier(units=8, epochs=5, learning_rate=1e4, random_state=0).fit(X, y > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LSTMRegressor(units=8, epochs=5, random_state=0).fit(X, y)

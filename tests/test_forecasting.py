@@ -119,8 +119,25 @@ def test_exog_misaligned_in_fit_prints_both_ranges():
         tiny().fit(y, exog=shifted)
     with pytest.raises(ValueError, match="same index as y"):
         tiny().fit(y, exog=exog_frame(pd.date_range("2000-01-01", periods=130, freq="MS")))
-    with pytest.raises(ValueError, match="lags must be >= steps"):
-        tiny(lags=4, steps=6).fit(y, exog=exog_frame(y.index))
+
+
+@pytest.mark.parametrize("strategy", ["multi-output", "recursive"])
+def test_exog_with_fewer_lags_than_steps(strategy):
+    """4 lags, a 12-step horizon: the future exog of every step reaches the network."""
+    rng = np.random.default_rng(0)
+    n = 160
+    index = pd.period_range("1980Q1", periods=n + 12, freq="Q")
+    promo = pd.DataFrame({"promo": rng.binomial(1, 0.4, n + 12).astype(float)}, index=index)
+    y = pd.Series(20 + 5 * promo["promo"].to_numpy() + 0.2 * rng.normal(size=n + 12),
+                  index=index)
+    model = LSTMForecaster(4, 12, LSTMRegressor(units=32, epochs=60), strategy=strategy,
+                           random_state=0, transform=None, differentiation=0,
+                           normalize_windows=False)
+    pred = model.fit(y.iloc[:n], exog=promo.iloc[:n]).predict(exog=promo.iloc[n:])
+    assert len(pred) == 12 and pred.index[0] == index[n]
+    # the promo effect (5) is forecast at the steps beyond the 4 lags too
+    errors = np.abs(pred.to_numpy() - y.iloc[n:].to_numpy())
+    assert errors[4:].max() < 1.5, errors
 
 
 def test_many_series_one_global_model():
@@ -152,20 +169,77 @@ def test_recursive_strategy_forecasts_any_horizon():
 def test_differencing_round_trip_on_a_line():
     """A straight line, differenced then undone, is forecast as the line."""
     y = pd.Series(5.0 + 2.0 * np.arange(80), index=pd.RangeIndex(80))
-    model = tiny(differentiation=1).fit(y)
-    assert model.differentiation_.tolist() == [1]
+    model = tiny(transform=None, differentiation=1, normalize_windows=False).fit(y)
+    assert model.preprocessing_ == ["difference"] and len(model.estimators_) == 1
     np.testing.assert_allclose(model.predict(), 5.0 + 2.0 * np.arange(80, 84), rtol=1e-4)
 
 
-def test_auto_preprocessing_choices():
-    """'auto' differences a trend and takes the log of a growing multiplicative season."""
+RECIPES = {
+    "difference": dict(transform=None, differentiation=1, normalize_windows=False),
+    "standard": dict(transform=None, differentiation=0, normalize_windows=False),
+    "window": dict(transform=None, differentiation=0, normalize_windows=True),
+    "log + window": dict(transform="log", differentiation=0, normalize_windows=True),
+    "log + difference": dict(transform="log", differentiation=1, normalize_windows=False),
+}
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_auto_preprocessing_combines_the_recipes_the_evidence_keeps(noise):
+    """'auto' validates a network per recipe on held-out origins (log ones for positive
+    series only), keeps those not clearly worse than the best, and forecasts their median."""
     t = np.arange(144)
     index = pd.date_range("2000-01-01", periods=144, freq="MS")
-    growing = pd.Series(np.exp(0.02 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)), index=index)
-    stationary = pd.Series(np.sin(2 * np.pi * t / 12), index=index)
-    model = tiny().fit(pd.DataFrame({"growing": growing, "stationary": stationary}))
-    assert model.log_.tolist() == [True, False]
-    assert model.differentiation_.tolist() == [1, 0]
+    rng = np.random.default_rng(0)
+    growing = pd.Series(np.exp(0.02 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+                        + noise * rng.normal(size=144) + 1, index=index)
+    model = tiny().fit(growing)
+    scores = model.validation_scores_
+    assert list(scores.columns) == list(RECIPES) and list(scores.index) == ["y"]
+    best = scores.columns[np.argmin(scores.to_numpy())]
+    assert best in model.preprocessing_
+    assert set(model.preprocessing_) <= set(RECIPES)
+    singles = [tiny(**RECIPES[name]).fit(growing).predict().to_numpy()
+               for name in model.preprocessing_]
+    np.testing.assert_allclose(model.predict().to_numpy(), np.median(singles, axis=0),
+                               rtol=1e-12)
+    assert model.conformal_scores_ is not None  # the held-out errors calibrate intervals
+
+
+def test_recipes_follow_the_data_and_the_settings():
+    t = np.arange(144)
+    index = pd.date_range("2000-01-01", periods=144, freq="MS")
+    signed = pd.Series(np.sin(2 * np.pi * t / 12), index=index)
+    assert list(tiny().fit(signed).validation_scores_.columns) == [
+        "difference", "standard", "window"]
+    positive = signed + 2
+    assert list(tiny(differentiation=1).fit(positive).validation_scores_.columns) == [
+        "difference", "log + difference"]
+    fixed = tiny(transform=None, differentiation=0, normalize_windows=True).fit(positive)
+    assert fixed.preprocessing_ == ["window"] and fixed.validation_scores_ is None
+    with pytest.raises(ValueError, match="transform='log' needs positive series"):
+        tiny(transform="log").fit(signed)
+
+
+def test_auto_preprocessing_is_never_far_worse_than_plain_scaling():
+    """A mean-reverting series, where centring each window on its mean throws away the level
+    the forecast needs: the default stays near plain standard scaling."""
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=600)
+    x = np.zeros(600)
+    for t in range(1, 600):
+        x[t] = 0.7 * x[t - 1] + noise[t]
+    y = pd.Series(100 + 10 * x[200:], index=pd.RangeIndex(400))
+
+    def error(**recipe):
+        model = LSTMForecaster(4, 8, LSTMRegressor(units=8, epochs=20), random_state=0,
+                               **recipe).fit(y.iloc[:320])
+        return np.mean([np.abs(model.predict(last_window=y.iloc[:o]).to_numpy()
+                               - y.iloc[o : o + 8].to_numpy()).mean()
+                        for o in range(320, 393, 4)])
+
+    standard = error(transform=None, differentiation=0, normalize_windows=False)
+    assert error(transform=None, differentiation=0, normalize_windows=True) > 1.15 * standard
+    assert error() < 1.1 * standard
 
 
 def test_last_window_starts_the_forecast_elsewhere():
@@ -243,3 +317,19 @@ def test_predict_interval_with_several_levels():
     pd.testing.assert_series_equal(single["pred"], model.predict(), check_names=False)
     with pytest.raises(ValueError, match="levels must hold coverages in percent"):
         model.predict_interval(levels=[0.9])
+
+
+@pytest.mark.parametrize("index", [
+    pd.date_range("2000-01-01", periods=120, freq="D")[::-1],
+    pd.period_range("2000-01", periods=120, freq="M")[::-1],
+    pd.RangeIndex(120, 0, -1),
+])
+def test_a_newest_first_series_is_refused(index):
+    """A descending index (as many exports list dates) would forecast into the past."""
+    y = seasonal(index=index)
+    with pytest.raises(ValueError, match=r"runs backwards, newest first.*y\.sort_index\(\)"):
+        tiny().fit(y)
+    model = tiny().fit(y.sort_index() if not isinstance(index, pd.RangeIndex)
+                       else y.reset_index(drop=True))
+    with pytest.raises(ValueError, match="last_window's index runs backwards"):
+        model.predict(last_window=y)

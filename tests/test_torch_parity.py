@@ -87,12 +87,21 @@ def test_state_dict_round_trip_through_torch_lstm():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 6, 2))
     y = rng.normal(size=30)
-    reg = LSTMRegressor(units=(5, 4), epochs=2, dtype="float64", random_state=0).fit(X, y)
+    reg = LSTMRegressor(units=(5, 4), epochs=2, dtype="float64", standardize=False,
+                        random_state=0).fit(X, y)
     lstm = torch.nn.LSTM(2, 5, num_layers=1, batch_first=True, dtype=torch.float64)
     model = TorchModel(2, (5, 4), 1)
     model.load(reg.state_dict())
     expected = model(torch.from_numpy(X)).detach().numpy()[:, 0]
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-10)
+    # standardised (the default): state_dict is the network's own; the scaling composes
+    X_raw, y_raw = 50 + 20 * X, 1000 + 300 * y
+    scaled = LSTMRegressor(units=(5, 4), epochs=2, dtype="float64", random_state=0)
+    scaled.fit(X_raw, y_raw)
+    model.load(scaled.state_dict())
+    inputs = torch.from_numpy((X_raw - scaled.x_mean_) / scaled.x_scale_)
+    expected = model(inputs).detach().numpy()[:, 0] * scaled.y_scale_[0] + scaled.y_mean_[0]
+    np.testing.assert_allclose(scaled.predict(X_raw), expected, rtol=1e-10)
     # torch's own two biases are summed on the way in
     state = {k: torch.from_numpy(v.copy()) for k, v in reg.state_dict().items()}
     state["bias_hh_l0"] += 0.5

@@ -1,13 +1,12 @@
 """make_windows: values, views, memory; the preprocessing helpers."""
 
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 
 from skforecast_lstm import LSTMRegressor, make_windows
-from skforecast_lstm._preprocessing import SeriesTransform, kpss_statistic, wants_log
+from skforecast_lstm._preprocessing import SeriesTransform, candidate_recipes
 
 
 def test_windows_values_and_exog_shift():
@@ -53,31 +52,26 @@ def test_windows_errors():
         make_windows(np.ones((10, 2)), 3, 2)
 
 
-def test_kpss_matches_statsmodels():
-    stattools = pytest.importorskip("statsmodels.tsa.stattools")
-    rng = np.random.default_rng(0)
-    for x in (rng.normal(size=300), np.cumsum(rng.normal(size=200)), np.sin(np.arange(150.0))):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            expected = stattools.kpss(x, regression="c", nlags="legacy", result_object=True)
-        assert kpss_statistic(x) == pytest.approx(expected.statistic, rel=1e-10)
-
-
-def test_wants_log_only_for_growing_amplitude():
-    t = np.arange(240)
-    season = np.sin(2 * np.pi * t / 12)
-    assert wants_log(np.exp(0.01 * t) * (1 + 0.3 * season), 24)
-    assert not wants_log(100 + 0.5 * t + 3 * season, 24)      # additive
-    assert not wants_log(season, 24)                          # not positive
-
-
 def test_series_transform_round_trip():
     rng = np.random.default_rng(0)
     y = np.exp(np.cumsum(rng.normal(0.01, 0.05, size=(100, 2)), axis=0))
-    transform = SeriesTransform("log", 1, 12).fit(y)
+    transform = SeriesTransform(True, 1).fit(y)
     z = transform.to_level(y)
     u = transform.transform_level(z)
     # the network's cumulative target form of the last 5 steps from origin 94
     path = np.cumsum(u[95:100], axis=0).T[:, :, None][:, :, 0]
     levels = transform.path_to_level(path, np.array([0, 1]), z[94])
     np.testing.assert_allclose(transform.from_level(levels.T), y[95:100])
+
+
+def test_candidate_recipes_follow_the_fixed_settings():
+    names = [r.name for r in candidate_recipes("auto", "auto", "auto")]
+    assert names == ["difference", "standard", "window", "log + window", "log + difference"]
+    assert [r.name for r in candidate_recipes(None, "auto", "auto")] == [
+        "difference", "standard", "window"]
+    assert [r.name for r in candidate_recipes("auto", 1, "auto")] == [
+        "difference", "log + difference"]
+    only = candidate_recipes(None, 0, False)
+    assert [r.name for r in only] == ["standard"]
+    fixed = candidate_recipes("log", 1, True)   # a combination no candidate has
+    assert len(fixed) == 1 and (fixed[0].log, fixed[0].order, fixed[0].centring) == (True, 1, True)

@@ -168,7 +168,7 @@ def test_network_forward(loss, K):
     X = _random(rng, (9, T, F), dtype, 1.0)
     out = np.empty((9, K), dtype)
     cpu.network_forward(theta, cpu.inference_weights(theta, net.layers), net.layers, net.head,
-                        X, net.loss_code, out)
+                        X, np.zeros(F), np.ones(F), net.loss_code, out)
     out_dev = cuda.device_array_like(out)
     gpu.network_forward(cuda.to_device(theta), net.layers, net.head, cuda.to_device(X),
                         net.loss_code, out_dev)
