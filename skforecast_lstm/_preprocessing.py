@@ -86,52 +86,49 @@ class SeriesTransform:
         self.log = log
         self.order = order
 
-    def fit(self, y):
-        """Fit the scaling of each series of ``y`` of shape (n, n_series).
+    def fit(self, values):
+        """Fit the scaling of each series.
 
         Parameters
         ----------
-        y : ndarray of shape (n, n_series)
+        values : list of ndarray
+            One array per series (of any lengths).
 
         Returns
         -------
         self : SeriesTransform
         """
-        n_series = y.shape[1]
+        n_series = len(values)
         self.log_ = np.broadcast_to(np.asarray(self.log, dtype=bool), (n_series,)).copy()
         self.order_ = np.broadcast_to(np.asarray(self.order, dtype=np.int64), (n_series,)).copy()
         self.center_ = np.zeros(n_series)
         self.scale_ = np.ones(n_series)
-        for s in range(n_series):
-            z = np.log(y[:, s]) if self.log_[s] else y[:, s]
-            d = np.diff(z) if self.order_[s] else z
+        for s, y in enumerate(values):
+            d = self.transform_level(self.to_level(y, s), s, scale=False)[self.order_[s]:]
             self.center_[s] = d.mean()
             scale = d.std()
             self.scale_[s] = scale if scale > 0 else 1.0
         return self
 
-    def to_level(self, y):
-        """``z``: the log of the series where chosen, else the series."""
-        z = np.array(y, dtype=np.float64)
-        if self.log_.any():
-            z[:, self.log_] = np.log(z[:, self.log_])
-        return z
+    def select(self, rows):
+        """The fitted steps of the series ``rows`` (an index array), in that order."""
+        out = SeriesTransform(self.log_[rows], self.order_[rows])
+        out.log_, out.order_ = self.log_[rows], self.order_[rows]
+        out.center_, out.scale_ = self.center_[rows], self.scale_[rows]
+        return out
 
-    def from_level(self, z):
-        """Inverse of :meth:`to_level`."""
-        y = np.array(z, dtype=np.float64)
-        if self.log_.any():
-            y[..., self.log_] = np.exp(y[..., self.log_])
-        return y
+    def to_level(self, y, s):
+        """``z`` of series ``s``: its log where chosen, else its values."""
+        y = np.asarray(y, dtype=np.float64)
+        return np.log(y) if self.log_[s] else y.copy()
 
-    def transform_level(self, z):
-        """``u`` from ``z`` of shape (n, n_series); the first row is NaN where differenced."""
+    def transform_level(self, z, s, scale=True):
+        """``u`` of series ``s`` from ``z``; the first value is NaN where differenced."""
         u = np.array(z, dtype=np.float64)
-        diffed = self.order_ == 1
-        if diffed.any():
-            u[1:, diffed] = np.diff(z[:, diffed], axis=0)
-            u[0, diffed] = np.nan
-        return (u - self.center_) / self.scale_
+        if self.order_[s]:
+            u[1:] = np.diff(z)
+            u[0] = np.nan
+        return (u - self.center_[s]) / self.scale_[s] if scale else u
 
     def path_to_level(self, path, series, z_last):
         """Levels ``z`` of forecast paths given in the network's target form.
@@ -158,3 +155,9 @@ class SeriesTransform:
         level = path * scale + center
         cumulative = z_last.reshape(-1, 1, *extra) + path * scale + horizon * center
         return np.where(diffed, cumulative, level)
+
+    def original_units(self, levels, series):
+        """Levels ``z`` of rows of ``series`` on the series' own scale (undo the log)."""
+        log = self.log_[series].reshape(-1, *(1,) * (levels.ndim - 1))
+        with np.errstate(over="ignore"):
+            return np.where(log, np.exp(levels), levels)

@@ -103,22 +103,22 @@ def make_windows(y, lags, steps, exog=None):
     return X, Y
 
 
-def encode_inputs(raw, series, n_series, normalize, dtype, future_exog=None):
+def encode_inputs(raw, constant, normalize, dtype, future_exog=None):
     """Network inputs from raw windows (a copy of the batch's rows only).
 
     The lag window is the sequence the LSTM reads; with exogenous variables one
     more step follows it, whose inputs are the exog of every step of the
     horizon side by side. The last state, which the head reads, thereby sees
     each future value directly, however many steps the horizon has and however
-    few lags the window.
+    few lags the window. Per-series inputs that do not change over time (the
+    series' identity, static covariates) are repeated at every step.
 
     Parameters
     ----------
     raw : ndarray of shape (m, lags)
         Windows of scaled values.
-    series : ndarray of int, shape (m,)
-        Series of each row; one-hot columns are appended when ``n_series > 1``.
-    n_series : int
+    constant : ndarray of shape (m, n_constant) or None
+        Inputs of each row repeated at every step.
     normalize : bool or ndarray of bool, shape (m,)
         Subtract each window's mean from its values (per row when an array).
     dtype : numpy dtype
@@ -127,21 +127,21 @@ def encode_inputs(raw, series, n_series, normalize, dtype, future_exog=None):
 
     Returns
     -------
-    X : ndarray of shape (m, lags [+ 1], 1 [+ steps * n_exog] [+ n_series])
+    X : ndarray of shape (m, lags [+ 1], 1 [+ steps * n_exog] [+ n_constant])
     location : ndarray of shape (m,)
         The subtracted means (zeros without ``normalize``).
     """
     m, lags = raw.shape
-    n_onehot = n_series if n_series > 1 else 0
+    n_constant = 0 if constant is None else constant.shape[1]
     n_future = 0 if future_exog is None else future_exog.shape[1] * future_exog.shape[2]
     length = lags + (1 if n_future else 0)
-    X = np.zeros((m, length, 1 + n_future + n_onehot), dtype=dtype)
+    X = np.zeros((m, length, 1 + n_future + n_constant), dtype=dtype)
     location = np.where(normalize, raw.mean(axis=1), 0.0)
     X[:, :lags, 0] = raw - location[:, None]
     if n_future:
         X[:, lags, 1 : 1 + n_future] = future_exog.reshape(m, n_future)
-    if n_onehot:
-        X[np.arange(m), :, 1 + n_future + np.asarray(series)] = 1.0
+    if n_constant:
+        X[:, :, 1 + n_future :] = constant[:, None, :]
     return X, location
 
 

@@ -10,8 +10,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._backtesting import backtest, fit_each_series
 from ._estimators import LSTMRegressor
+from ._panel import (
+    as_exog,
+    as_panel,
+    as_static,
+    check_series_length,
+    encode_static,
+    horizon_of,
+)
 from ._preprocessing import SeriesTransform, candidate_recipes
-from ._time_index import check_exog_index, describe_range, future_index, index_frequency
+from ._time_index import describe_range
 from ._windows import (
     check_positive_int,
     decode_outputs,
@@ -26,6 +34,9 @@ __all__ = ["LSTMForecaster", "backtest", "fit_each_series", "make_windows"]
 # batches through ``partial_fit`` instead of materialising every window.
 MAX_MATERIALISED_VALUES = 2**20
 STRATEGIES = ("multi-output", "recursive")
+# series_identity='auto' codes the series one-hot up to this many series, and
+# trains a pure global model (no identity, new series forecastable) above it
+ONEHOT_MAX_SERIES = 50
 
 
 # The default network trains for about this many gradient steps (at most 100 epochs):
@@ -46,44 +57,6 @@ def default_estimator(n_windows=None):
         batches = max(1, int(np.ceil(n_windows / 32)))
         epochs = int(np.clip(np.ceil(DEFAULT_STEPS / batches), 10, DEFAULT_MAX_EPOCHS))
     return LSTMRegressor(units=32, epochs=epochs, batch_size=32, learning_rate=0.005)
-
-
-def _series_frame(y, name):
-    """``y`` as (values (n, S), index, column names, was_frame); clear errors."""
-    if isinstance(y, pd.Series):
-        frame = y.to_frame(name=y.name if y.name is not None else "y")
-        was_frame = False
-    elif isinstance(y, pd.DataFrame):
-        frame = y
-        was_frame = True
-        if frame.shape[1] == 0:
-            raise ValueError(f"{name} is a DataFrame without columns; pass one column per series.")
-    else:
-        raise TypeError(
-            f"{name} must be a pandas Series (one series) or DataFrame (one column per "
-            f"series); got {type(y).__name__}."
-        )
-    non_numeric = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
-                   or pd.api.types.is_bool_dtype(frame[c])]
-    if non_numeric:
-        raise TypeError(f"{name} must hold numbers; columns {non_numeric} do not "
-                        f"(dtypes {[str(frame[c].dtype) for c in non_numeric]}).")
-    values = frame.to_numpy(dtype=np.float64, copy=True)
-    if not np.isfinite(values).all():
-        bad = frame.index[~np.isfinite(values).all(axis=1)]
-        raise ValueError(
-            f"{name} has missing or infinite values at {list(bad[:5])}"
-            f"{' ...' if len(bad) > 5 else ''}; fill or drop them first."
-        )
-    return values, frame.index, list(frame.columns), was_frame
-
-
-def _exog_frame(exog, name):
-    if isinstance(exog, pd.Series):
-        return exog.to_frame(name=exog.name if exog.name is not None else "exog")
-    if isinstance(exog, pd.DataFrame):
-        return exog
-    raise TypeError(f"{name} must be a pandas Series or DataFrame; got {type(exog).__name__}.")
 
 
 class LSTMForecaster(BaseEstimator):
@@ -125,6 +98,14 @@ class LSTMForecaster(BaseEstimator):
         Centre each input window, and its targets, on the window's mean;
         ``'auto'`` combines recipes with and without. Setting all three
         picks one recipe and trains one network.
+    series_identity : {'auto', 'onehot', 'none'}, default='auto'
+        How the network tells the series of a panel apart: ``'onehot'`` reads
+        a one-hot code of the series at every step (its first layer grows
+        with the panel, and only training series can be forecast);
+        ``'none'`` trains a pure global model (as N-BEATS and neuralforecast
+        do) that forecasts any series, also one not seen in fit, from its
+        last window; static covariates then carry what sets series apart.
+        ``'auto'``: one-hot up to 50 series, none above.
     quantiles : array-like of float, default=None
         Train the network with the pinball loss for these quantiles (e.g.
         ``[0.05, 0.5, 0.95]``; ``'multi-output'`` only). :meth:`predict`
@@ -194,6 +175,7 @@ class LSTMForecaster(BaseEstimator):
         transform="auto",
         differentiation="auto",
         normalize_windows="auto",
+        series_identity="auto",
         quantiles=None,
         calibration_size=0.2,
         device=None,
@@ -206,6 +188,7 @@ class LSTMForecaster(BaseEstimator):
         self.transform = transform
         self.differentiation = differentiation
         self.normalize_windows = normalize_windows
+        self.series_identity = series_identity
         self.quantiles = quantiles
         self.calibration_size = calibration_size
         self.device = device
@@ -228,6 +211,11 @@ class LSTMForecaster(BaseEstimator):
         if self.normalize_windows not in ("auto", True, False):
             raise ValueError(
                 f"normalize_windows must be 'auto', True or False; got {self.normalize_windows!r}."
+            )
+        if self.series_identity not in ("auto", "onehot", "none"):
+            raise ValueError(
+                "series_identity must be 'auto', 'onehot' or 'none'; got "
+                f"{self.series_identity!r}."
             )
         if not isinstance(self.calibration_size, Real) or not 0 < self.calibration_size < 1:
             raise ValueError(
@@ -269,71 +257,85 @@ class LSTMForecaster(BaseEstimator):
             estimator.set_params(**{name: value})
         return estimator
 
-    def _normalize(self, series):
-        return self._centring[series]
-
     def _dtype(self, estimator):
         return np.dtype(getattr(estimator, "dtype", "float64"))
 
+    def _identity(self, n_series):
+        if self.series_identity == "auto":
+            return "onehot" if 1 < n_series <= ONEHOT_MAX_SERIES else "none"
+        return self.series_identity if n_series > 1 else "none"
+
     # ------------------------------------------------------------ fit
-    def fit(self, y, exog=None):
-        """Train the network on windows of ``y`` (and ``exog``).
+    def fit(self, y, exog=None, static=None):
+        """Train the networks on windows of ``y`` (and ``exog``, ``static``).
 
         Parameters
         ----------
-        y : pandas.Series or pandas.DataFrame
-            One series, or one column per series (one global model). The
-            index is a DatetimeIndex or PeriodIndex with a frequency, or a
-            RangeIndex.
-        exog : pandas.Series or pandas.DataFrame, default=None
-            Exogenous variables on the same index as ``y``; their future
-            values are then needed by :meth:`predict`.
+        y : pandas.Series, pandas.DataFrame or dict
+            One series; a wide DataFrame with one column per series (NaN
+            before a series' first value and after its last mark a shorter
+            series); a dict {series id: Series}, each on its own index; or a
+            long DataFrame: a 2-level MultiIndex (series id, time) with one
+            value column (or one named ``'y'``), or the columns
+            ``unique_id``, ``ds``, ``y``. Indexes are DatetimeIndex or
+            PeriodIndex of one frequency, or RangeIndex (integer time in a
+            long frame). One global model learns from every series.
+        exog : pandas.Series, pandas.DataFrame or dict, default=None
+            Exogenous variables known in the future: one frame on the index
+            of ``y`` shared by every series, a dict {series id: DataFrame},
+            or a long frame with the keys of ``y``. Their future values are
+            then needed by :meth:`predict`.
+        static : pandas.DataFrame, default=None
+            Static covariates, one row per series id: numeric columns are
+            standardised, categorical ones one-hot encoded, and the network
+            reads them at every step.
 
         Returns
         -------
         self : LSTMForecaster
         """
-        for attr in ("estimator_", "conformal_scores_", "_calibration_model"):
+        for attr in ("estimator_", "estimators_", "conformal_scores_", "validation_scores_"):
             self.__dict__.pop(attr, None)
         self._check_params()
-        values, index, names, was_frame = _series_frame(y, "y")
-        freq = index_frequency(index, "y")
+        panel = as_panel(y, "y")
         lags = int(self.lags)
-        exog_values = None
+        check_series_length(panel, lags + self.steps + 1, lags, self.steps)
+        # one order of the series whatever the input's (their one-hot codes, the
+        # minibatches): forecasts do not depend on it; outputs keep the input's
+        self._input_ids = list(panel.ids)
+        panel = panel.subset(sorted(panel.ids, key=_sort_key))
+        self._panel_kind, self._panel_names = panel.kind, panel.names
+        self.series_names_ = list(panel.ids)
+        self.n_series_ = len(panel)
+        self.frequency_ = panel.freq
+        self._index_type = type(panel.indexes[0])
+        self._exog_u = None
         self.exog_names_ = None
         if exog is not None:
-            frame = _exog_frame(exog, "exog")
-            check_exog_index(frame.index, index, "exog", f"y (index {describe_range(index)})")
-            if len(frame.index) != len(index):
-                raise ValueError(
-                    f"exog must have the same index as y: y is {describe_range(index)}, "
-                    f"exog is {describe_range(frame.index)}."
-                )
-            exog_values, _, self.exog_names_, _ = _series_frame(frame, "exog")
-        if values.shape[0] < lags + self.steps + 1:  # before any statistics of y
-            raise ValueError(
-                f"y has {values.shape[0]} rows; lags={lags} and steps={self.steps} need at "
-                f"least {lags + self.steps + 1}."
-            )
-        if exog_values is not None:
-            self._exog_center = exog_values.mean(axis=0)
-            spread = exog_values.std(axis=0)
+            exog_values, self.exog_names_ = as_exog(exog, panel, "exog")
+            stacked = np.vstack(exog_values)
+            self._exog_center = stacked.mean(axis=0)
+            spread = stacked.std(axis=0)
             self._exog_scale = np.where(spread > 0, spread, 1.0)
-            exog_values = (exog_values - self._exog_center) / self._exog_scale
-        self._exog_u = exog_values
-        self.series_names_ = names
-        self._was_frame = was_frame
-        self.frequency_ = freq
-        self.n_series_ = values.shape[1]
+            self._exog_u = [(e - self._exog_center) / self._exog_scale for e in exog_values]
+        self.identity_ = self._identity(self.n_series_)
+        self._static, self.static_names_ = None, None
+        blocks = []
+        if self.identity_ == "onehot":
+            blocks.append(np.eye(self.n_series_))
+        if static is not None:
+            matrix, self._static = as_static(static, panel.ids)
+            self.static_names_ = list(self._static)
+            blocks.append(matrix)
+        self._constant = np.hstack(blocks) if blocks else None
 
-        recipes = self._recipes(values)
-        self._y_scale = _naive_scale(values)
-        self.last_window_ = y.iloc[-(lags + max(r.order for r in recipes)):].copy()
-        members = []
-        for recipe in recipes:
-            self._prepare(values, recipe)
-            members.append(_Member(recipe, self._transform, self._z, self._u, self._centring,
-                                   None))
+        recipes = self._recipes(panel)
+        self._y_scale = np.array([_naive_scale(v) for v in panel.values])
+        self._need = lags + max(r.order for r in recipes)
+        self._last = panel.tail(self._need)
+        shown = self._last.subset(self._input_ids)
+        self.last_window_ = shown.rebuild(shown.values, shown.indexes)
+        members = [self._prepare(panel.values, recipe) for recipe in recipes]
         self.conformal_scores_ = None
         self.validation_scores_ = None
         keep = np.ones((len(members), self.n_series_), dtype=bool)
@@ -352,26 +354,50 @@ class LSTMForecaster(BaseEstimator):
         self._members = [members[k] for k in used]
         self._keep = keep[used]
         for member in self._members:
-            self._use(member)
-            sources = self._sources(self._model_steps())
-            member.estimator = self._train(sources,
+            sources = self._sources(member, self._model_steps())
+            member.estimator = self._train(member, sources,
                                            [np.arange(len(src[1])) for src in sources])
         self.preprocessing_ = [member.recipe.name for member in self._members]
         self.estimators_ = [member.estimator for member in self._members]
         self.estimator_ = self.estimators_[0]
         return self
 
+    def _recipes(self, panel):
+        """The candidate recipes the settings allow, with their per-series log flags."""
+        positive = np.array([np.all(v > 0) for v in panel.values])
+        if self.transform == "log" and not positive.all():
+            bad = [panel.ids[s] for s in np.flatnonzero(~positive)][:5]
+            raise ValueError(
+                f"transform='log' needs positive series; {bad} have values <= 0. Use "
+                "transform=None or 'auto'."
+            )
+        out, seen = [], set()
+        for recipe in candidate_recipes(self.transform, self.differentiation,
+                                        self.normalize_windows):
+            log = recipe.log & positive  # no log for a series with values <= 0
+            key = (log.tobytes(), recipe.order, recipe.centring)
+            if key not in seen:
+                seen.add(key)
+                out.append(recipe._replace(log=log))
+        return out
+
+    def _prepare(self, values, recipe):
+        """A member: the transforms of ``recipe`` fitted on every series, no network yet."""
+        transform = SeriesTransform(recipe.log, recipe.order).fit(values)
+        z = [transform.to_level(v, s) for s, v in enumerate(values)]
+        u = [transform.transform_level(zs, s) for s, zs in enumerate(z)]
+        return _Member(recipe, transform, z, u, np.full(len(values), recipe.centring), None)
+
     def _holdouts(self, members):
         """Per member, its held-out forecasts on the series' scale (None: too short)."""
         out = []
         for member in members:
-            self._use(member)
             try:
-                series, levels, truth = self._holdout()
+                series, levels, truth = self._holdout(member)
             except ValueError:  # too short to hold origins out: combine every recipe
                 return None
-            out.append((series, _original_units(member.transform, levels, series),
-                        _original_units(member.transform, truth, series)))
+            out.append((series, member.transform.original_units(levels, series),
+                        member.transform.original_units(truth, series)))
         return out
 
     def _indistinguishable(self, holdouts):
@@ -402,78 +428,36 @@ class LSTMForecaster(BaseEstimator):
         combined = _combine([f for _, f, _ in holdouts], keep[:, series])
         return np.abs(truth - combined) / self._y_scale[series][:, None]
 
-    def _recipes(self, values):
-        """The candidate recipes the settings allow, with their per-series log flags."""
-        positive = np.all(values > 0, axis=0)
-        if self.transform == "log" and not positive.all():
-            bad = [self.series_names_[s] for s in np.flatnonzero(~positive)]
-            raise ValueError(
-                f"transform='log' needs positive series; {bad} have values <= 0. Use "
-                "transform=None or 'auto'."
-            )
-        out, seen = [], set()
-        for recipe in candidate_recipes(self.transform, self.differentiation,
-                                        self.normalize_windows):
-            log = recipe.log & positive  # no log for a series with values <= 0
-            key = (log.tobytes(), recipe.order, recipe.centring)
-            if key not in seen:
-                seen.add(key)
-                out.append(recipe._replace(log=log))
-        return out
-
-    def _prepare(self, values, recipe):
-        """Fit the transforms of ``recipe`` and make them the current member's."""
-        transform = SeriesTransform(recipe.log, recipe.order).fit(values)
-        shortest = int(self.lags) + self.steps + recipe.order + 1
-        if values.shape[0] < shortest:
-            raise ValueError(
-                f"y has {values.shape[0]} rows; lags={self.lags} and steps={self.steps} "
-                f"(plus differencing) need at least {shortest}."
-            )
-        self._use(_Member(recipe, transform, None, None,
-                          np.full(values.shape[1], recipe.centring), None))
-        self._z = transform.to_level(values)
-        self._u = transform.transform_level(self._z)
-
-    def _use(self, member):
-        """Make ``member``'s transforms and data the ones the window methods read."""
-        self._transform = member.transform
-        self._z, self._u = member.z, member.u
-        self._centring = member.centring
-
-    def _sources(self, steps):
+    def _sources(self, member, steps):
         """Window views per series: ``(X, Y, first_origin)``; X holds the values only."""
         out = []
-        for s in range(self.n_series_):
-            start = int(self._transform.order_[s])
-            X, Y = make_windows(self._u[start:, s], self.lags, steps)
+        for s, u in enumerate(member.u):
+            start = int(member.transform.order_[s])
+            X, Y = make_windows(u[start:], self.lags, steps)
             out.append((X, Y, start + int(self.lags) - 1))
         return out
 
-    def _horizon_exog(self, origins, steps):
-        """Scaled exog of the ``steps`` values after each origin, (m, steps, n_exog)."""
-        offsets = np.asarray(origins)[:, None] + np.arange(1, steps + 1)
-        return self._exog_u[offsets]
-
-    def _gather(self, sources, series, windows, dtype):
+    def _gather(self, member, sources, series, windows, dtype):
         lags = int(self.lags)
         raw_x = np.empty((series.size, lags))
         raw_y = np.empty((series.size, sources[0][1].shape[1]))
-        origins = np.empty(series.size, dtype=np.int64)
+        future = None
+        if self._exog_u is not None:
+            steps = self._model_steps()
+            future = np.empty((series.size, steps, self._exog_u[0].shape[1]))
         for s in np.unique(series):
             rows = series == s
             raw_x[rows] = sources[s][0][windows[rows], :, 0]
             raw_y[rows] = sources[s][1][windows[rows]]
-            origins[rows] = sources[s][2] + windows[rows]
-        future = None
-        if self._exog_u is not None:
-            future = self._horizon_exog(origins, self._model_steps())
-        X, location = encode_inputs(raw_x, series, self.n_series_, self._normalize(series),
-                                    dtype, future)
-        cumulative = self._transform.order_[series] == 1
+            if future is not None:
+                origins = sources[s][2] + windows[rows]
+                future[rows] = self._exog_u[s][origins[:, None] + np.arange(1, steps + 1)]
+        constant = None if self._constant is None else self._constant[series]
+        X, location = encode_inputs(raw_x, constant, member.centring[series], dtype, future)
+        cumulative = member.transform.order_[series] == 1
         return X, encode_targets(raw_y, location, cumulative, dtype)
 
-    def _train(self, sources, selection):
+    def _train(self, member, sources, selection):
         """Train a new estimator on the selected windows of each series."""
         series = np.concatenate([np.full(w.size, s) for s, w in enumerate(selection)])
         estimator = self._new_estimator(series.size)
@@ -481,26 +465,30 @@ class LSTMForecaster(BaseEstimator):
         windows = np.concatenate(selection)
         if series.size == 0:
             raise ValueError("No complete training window: y is too short for lags and steps.")
-        n_exog = 0 if self._exog_u is None else self._exog_u.shape[1]
+        n_exog = 0 if self._exog_u is None else self._exog_u[0].shape[1]
+        n_constant = 0 if self._constant is None else self._constant.shape[1]
         n_values = series.size * (int(self.lags) + (n_exog > 0)) * (
-            1 + n_exog * self._model_steps() + (self.n_series_ if self.n_series_ > 1 else 0)
-        )
+            1 + n_exog * self._model_steps() + n_constant)
         if n_values <= MAX_MATERIALISED_VALUES:
-            return estimator.fit(*self._gather(sources, series, windows, dtype))
+            return estimator.fit(*self._gather(member, sources, series, windows, dtype))
         if not hasattr(estimator, "partial_fit"):
             raise ValueError(
                 f"{series.size} windows are too many to hold at once and "
                 f"{type(estimator).__name__} has no partial_fit to learn from batches."
             )
-        # Long series: each epoch visits chunks of windows in random order;
-        # only one chunk of windows exists in memory at a time.
+        # Many windows: each epoch visits chunks of windows in random order; only
+        # one chunk of windows exists in memory at a time. A plateau schedule
+        # would read each chunk's loss as an epoch's: the step size stays constant.
+        if "lr_schedule" in estimator.get_params():
+            estimator.set_params(lr_schedule="constant")
         rng = check_random_state(estimator.get_params().get("random_state"))
         chunk = max(1, MAX_MATERIALISED_VALUES * series.size // n_values)
         for _ in range(estimator.get_params().get("epochs", 1)):
             order = rng.permutation(series.size)
             for start in range(0, series.size, chunk):
                 rows = np.sort(order[start : start + chunk])
-                estimator.partial_fit(*self._gather(sources, series[rows], windows[rows], dtype))
+                estimator.partial_fit(*self._gather(member, sources, series[rows],
+                                                    windows[rows], dtype))
         return estimator
 
     # ------------------------------------------------------------ predict
@@ -516,78 +504,114 @@ class LSTMForecaster(BaseEstimator):
             )
         return steps
 
-    def _window_values(self, last_window):
-        """Raw values of the window a forecast starts from, and its index."""
-        need = len(self.last_window_)
+    def _windows_to_forecast(self, last_window, ids):
+        """The panel of raw windows to forecast from, restricted to ``ids`` when given."""
         if last_window is None:
-            values = self.last_window_.to_numpy(dtype=np.float64).reshape(need, -1)
-            return values, self.last_window_.index
-        if self._was_frame != isinstance(last_window, pd.DataFrame):
-            kind = "DataFrame" if self._was_frame else "Series"
-            raise TypeError(f"last_window must be a {kind}, as y was in fit.")
-        values, index, names, _ = _series_frame(last_window, "last_window")
-        if self._was_frame and names != self.series_names_:
-            raise ValueError(
-                f"last_window has columns {names}; the forecaster was fit on "
-                f"{self.series_names_}."
-            )
-        if type(index) is not type(self.last_window_.index):
-            raise TypeError(
-                f"last_window has a {type(index).__name__}; y had a "
-                f"{type(self.last_window_.index).__name__}."
-            )
-        index_frequency(index, "last_window")
-        if values.shape[0] < need:
-            raise ValueError(
-                f"last_window has {values.shape[0]} rows; the forecaster needs the last "
-                f"{need} (lags plus differencing)."
-            )
-        logged = np.any([m.transform.log_ for m in self._members], axis=0)
-        if np.any(values[:, logged] <= 0):
-            raise ValueError(
-                "last_window has values <= 0 in series that were log-transformed in fit."
-            )
-        return values[-need:], index[-need:]
+            panel = self._last.subset(self._input_ids)
+        else:
+            panel = as_panel(last_window, "last_window")
+            if panel.kind != self._panel_kind:
+                raise TypeError(
+                    f"last_window must have the shape y had in fit ({self._panel_kind}); got "
+                    f"{panel.kind}."
+                )
+            if not isinstance(panel.indexes[0], self._index_type):
+                raise TypeError(
+                    f"last_window has a {type(panel.indexes[0]).__name__}; y had a "
+                    f"{self._index_type.__name__}."
+                )
+            if panel.freq != self.frequency_:
+                raise ValueError(
+                    f"last_window has the frequency {panel.freq}; y had {self.frequency_}."
+                )
+            short = [key for key, v in zip(panel.ids, panel.values) if v.size < self._need]
+            if short:
+                raise ValueError(
+                    f"last_window has fewer than the {self._need} values the forecaster needs "
+                    f"(lags plus differencing) for the series {short[:5]}."
+                )
+            panel = panel.tail(self._need)
+        if ids is not None:
+            ids = list(ids) if isinstance(ids, (list, tuple, np.ndarray, pd.Index)) else [ids]
+            missing = [key for key in ids if key not in panel.position()]
+            if missing:
+                raise ValueError(
+                    f"levels/series {missing[:5]} are not among the series to forecast "
+                    f"({panel.ids[:5]}{' ...' if len(panel) > 5 else ''})."
+                )
+            panel = panel.subset(ids)
+        return panel
 
-    def _future_exog(self, exog, index, steps):
-        """Scaled future exog of shape (max(steps, model steps), n_exog), or None."""
-        horizon = future_index(index, self.frequency_, steps)
+    def _rows(self, panel, static):
+        """Training position of each series of ``panel`` (-1 for a new one) and its inputs."""
+        where = {key: s for s, key in enumerate(self.series_names_)}
+        rows = np.array([where.get(key, -1) for key in panel.ids])
+        new = rows < 0
+        if new.any() and self.identity_ == "onehot":
+            raise ValueError(
+                f"The series {[panel.ids[i] for i in np.flatnonzero(new)][:5]} were not in fit, "
+                "and this forecaster tells series apart by a one-hot code of the training "
+                "series; refit with series_identity='none' to forecast new series."
+            )
+        blocks = []
+        if self.identity_ == "onehot":
+            blocks.append(np.eye(self.n_series_)[rows])
+        if self._static is not None:
+            if static is not None:
+                blocks.append(encode_static(static, panel.ids, self._static))
+            elif new.any():
+                raise ValueError(
+                    "The forecaster was fit with static covariates: pass static= rows for "
+                    f"the new series {[panel.ids[i] for i in np.flatnonzero(new)][:5]}."
+                )
+            else:
+                n_onehot = self.n_series_ if self.identity_ == "onehot" else 0
+                blocks.append(self._constant[rows, n_onehot:])
+        elif static is not None:
+            raise ValueError("static was given to predict but the forecaster was fit without.")
+        return rows, (np.hstack(blocks) if blocks else None)
+
+    def _future_exog(self, exog, panel, horizons, steps):
+        """Scaled future exog (n_series, max(steps, model steps), n_exog), or None."""
         if self.exog_names_ is None:
             if exog is not None:
                 raise ValueError("exog was given to predict but the forecaster was fit without.")
-            return None, horizon
+            return None
         if exog is None:
             raise ValueError(
                 f"The forecaster was fit with exog {self.exog_names_}: pass their future values "
-                f"as exog, covering {describe_range(horizon)}."
+                f"as exog, covering {describe_range(horizons[0])}"
+                f"{' (for the first series)' if len(panel) > 1 else ''}."
             )
-        frame = _exog_frame(exog, "exog")
-        check_exog_index(frame.index, horizon, "exog",
-                         "the forecast horizon (the steps after the last window)")
-        missing = [c for c in self.exog_names_ if c not in frame.columns]
+        values, columns = as_exog(exog, panel, "exog", horizons=horizons)
+        missing = [c for c in self.exog_names_ if c not in columns]
         if missing:
             raise ValueError(f"exog lacks the columns {missing} it had in fit.")
-        values, _, _, _ = _series_frame(frame[self.exog_names_], "exog")
+        order = [columns.index(c) for c in self.exog_names_]
         rows = max(steps, self._model_steps())
-        values = values[:rows]
-        if values.shape[0] < rows:  # fewer steps than the network's horizon: repeat the last
-            values = np.vstack([values, np.repeat(values[-1:], rows - values.shape[0], axis=0)])
-        return (values - self._exog_center) / self._exog_scale, horizon
+        out = np.empty((len(panel), rows, len(order)))
+        for i, block in enumerate(values):
+            block = block[:rows, order]
+            if block.shape[0] < rows:  # fewer steps than the network's horizon: repeat
+                block = np.vstack([block, np.repeat(block[-1:], rows - block.shape[0], axis=0)])
+            out[i] = block
+        return (out - self._exog_center) / self._exog_scale
 
-    def _forecast_levels(self, estimator, u_windows, series, z_last, exog_future, steps):
+    def _forecast_levels(self, estimator, transform, u_windows, z_last, exog_future, constant,
+                         centring, steps):
         """Forecast levels ``z`` of shape (m, steps[, n_quantiles]) from scaled windows.
 
-        ``u_windows`` (m, lags); ``exog_future`` (m, >= steps, n_exog) or None.
+        ``transform`` holds the steps of the m rows (row i is its series i).
         """
         m = u_windows.shape[0]
+        rows = np.arange(m)
         dtype = self._dtype(estimator)
         model_steps = self._model_steps()
         raw = np.array(u_windows, dtype=np.float64)
-        normalize = self._normalize(series)
-        cumulative = self._transform.order_[series] == 1
+        cumulative = transform.order_ == 1
         if self.strategy == "multi-output":
             future = None if exog_future is None else exog_future[:, :model_steps]
-            X, location = encode_inputs(raw, series, self.n_series_, normalize, dtype, future)
+            X, location = encode_inputs(raw, constant, centring, dtype, future)
             out = np.asarray(estimator.predict(X), dtype=np.float64)
             out = out.reshape(m, model_steps, *out.shape[2:])[:, :steps]
             path = decode_outputs(out, location, cumulative)
@@ -595,84 +619,106 @@ class LSTMForecaster(BaseEstimator):
             path = np.empty((m, steps))
             for h in range(steps):
                 future = None if exog_future is None else exog_future[:, h : h + 1]
-                X, location = encode_inputs(raw, series, self.n_series_, normalize, dtype,
-                                            future)
+                X, location = encode_inputs(raw, constant, centring, dtype, future)
                 out = np.asarray(estimator.predict(X), dtype=np.float64).reshape(m)
                 path[:, h] = out + location
                 raw[:, :-1] = raw[:, 1:]
                 raw[:, -1] = path[:, h]
             path = np.where(cumulative[:, None], np.cumsum(path, axis=1), path)
-        return self._transform.path_to_level(path, series, z_last)
+        return transform.path_to_level(path, rows, z_last)
 
-    def _forecast(self, steps, exog, last_window):
-        """Forecasts on the series' own scale, (n_series, steps[, n_quantiles]), and dates.
+    def _member_transform(self, member, panel, rows):
+        """``member``'s steps for the series of ``panel``; a new series' fitted on its window."""
+        known = rows >= 0
+        transform = member.transform.select(np.where(known, rows, 0))
+        for i in np.flatnonzero(~known):
+            values = panel.values[i]
+            log = bool(member.recipe.log.any()) and bool(np.all(values > 0))
+            fresh = SeriesTransform([log], [member.recipe.order]).fit([values])
+            for name in ("log_", "order_", "center_", "scale_"):
+                getattr(transform, name)[i] = getattr(fresh, name)[0]
+        return transform
 
-        Each member network forecasts with its own recipe; the forecast is
-        their median, value by value.
+    def _forecast(self, steps, exog, last_window, ids=None, static=None):
+        """Forecasts on the series' own scale, (n_series, steps[, n_quantiles]).
+
+        Each member network forecasts with its own recipe; the forecast is the
+        median of the members kept for each series (all of them for a series
+        not seen in fit). Returns the forecasts, the panel and its horizons.
         """
         check_is_fitted(self, "estimator_")
         steps = self._check_steps(steps)
-        values, index = self._window_values(last_window)
-        exog_future, horizon = self._future_exog(exog, index, steps)
-        series = np.arange(self.n_series_)
-        if exog_future is not None:
-            exog_future = np.broadcast_to(exog_future, (self.n_series_, *exog_future.shape))
+        panel = self._windows_to_forecast(last_window, ids)
+        horizons = [horizon_of(panel, s, steps) for s in range(len(panel))]
+        exog_future = self._future_exog(exog, panel, horizons, steps)
+        rows, constant = self._rows(panel, static)
+        lags = int(self.lags)
         forecasts = []
         for member in self._members:
-            self._use(member)
-            z = member.transform.to_level(values)
-            u = member.transform.transform_level(z)[-int(self.lags) :]
-            levels = self._forecast_levels(member.estimator, u.T, series, z[-1], exog_future,
-                                           steps)
-            forecasts.append(_original_units(member.transform, levels, series))
-        return _combine(forecasts, self._keep), horizon
+            transform = self._member_transform(member, panel, rows)
+            z = [transform.to_level(v, i) for i, v in enumerate(panel.values)]
+            if not all(np.isfinite(zi).all() for zi in z):
+                raise ValueError(
+                    "last_window has values <= 0 in series that were log-transformed in fit."
+                )
+            u = np.stack([transform.transform_level(zi, i)[-lags:] for i, zi in enumerate(z)])
+            z_last = np.array([zi[-1] for zi in z])
+            centring = np.full(len(panel), member.recipe.centring)
+            levels = self._forecast_levels(member.estimator, transform, u, z_last, exog_future,
+                                           constant, centring, steps)
+            forecasts.append(transform.original_units(levels, np.arange(len(panel))))
+        keep = np.ones((len(self._members), len(panel)), dtype=bool)
+        known = rows >= 0
+        keep[:, known] = self._keep[:, rows[known]]
+        return _combine(forecasts, keep), panel, horizons, rows
 
     def _median_index(self):
         q = np.sort(np.asarray(self.quantiles, dtype=float))
         return int(np.argmin(np.abs(q - 0.5)))
 
-    def _to_pandas(self, values, horizon):
-        """(n_series, steps) to a Series named 'pred' or a DataFrame of series."""
-        if self._was_frame:
-            return pd.DataFrame(values.T, index=horizon, columns=self.series_names_)
-        return pd.Series(values[0], index=horizon, name="pred")
-
-    def predict(self, steps=None, exog=None, last_window=None):
-        """Forecast the next ``steps`` values after the last window.
+    def predict(self, steps=None, exog=None, last_window=None, levels=None, static=None):
+        """Forecast the next ``steps`` values after the last window of each series.
 
         Parameters
         ----------
         steps : int, default=None
             Number of steps; ``None`` uses the forecaster's ``steps``.
-        exog : pandas.Series or pandas.DataFrame, default=None
-            Future exogenous values, required when fit had exog: their index
-            must start at the first forecast step and cover ``steps`` rows.
-        last_window : pandas.Series or pandas.DataFrame, default=None
-            Start from these values instead of the end of the training data
-            (at least ``lags`` rows, one more when a series is differenced).
+        exog : pandas.Series, pandas.DataFrame or dict, default=None
+            Future exogenous values, required when fit had exog, in the shape
+            fit had them: each series' must start at its first forecast step
+            and cover ``steps`` rows.
+        last_window : pandas.Series, pandas.DataFrame or dict, default=None
+            Start from these values instead of the end of the training data,
+            in the shape ``y`` had in fit (at least ``lags`` values per series,
+            one more when a recipe differences). With
+            ``series_identity='none'`` it may hold series not seen in fit.
+        levels : list, default=None
+            The series to forecast (skforecast's word); ``None``: all.
+        static : pandas.DataFrame, default=None
+            Static covariates of series not seen in fit.
 
         Returns
         -------
-        pandas.Series or pandas.DataFrame
-            A Series named ``'pred'`` for one series, a DataFrame with one
-            column per series for many, indexed by the next ``steps``
-            timestamps in the input's index type.
+        pandas.Series, pandas.DataFrame or dict
+            In the shape ``y`` had: a Series named ``'pred'`` for one series;
+            a DataFrame with one column per series for a wide frame; a dict of
+            Series for a dict; a long frame with a ``pred`` column for a long
+            frame; each series on its own future index.
         """
-        values, horizon = self._forecast(steps, exog, last_window)
+        values, panel, horizons, _ = self._forecast(steps, exog, last_window, levels, static)
         if values.ndim == 3:
             values = values[:, :, self._median_index()]
-        return self._to_pandas(values, horizon)
+        return panel.to_user(horizons, {"pred": list(values)})
 
     # ------------------------------------------------------------ intervals
     def _calibrate(self):
         """Conformal scores of a forecaster that had nothing to choose (one recipe)."""
         holdouts = self._holdouts(self._members)
         if holdouts is None:
-            self._use(self._members[0])
-            self._holdout()  # raises the too-short error, naming the series
+            self._holdout(self._members[0])  # raises the too-short error, naming the series
         return self._scores(holdouts, self._keep)
 
-    def _holdout(self):
+    def _holdout(self, member):
         """Forecasts of a network trained before the calibration origins, and the truth.
 
         Returns ``(series, levels, truth)``: the series of each held-out origin
@@ -680,12 +726,11 @@ class LSTMForecaster(BaseEstimator):
         origins are the same for every member (differenced or not).
         """
         model_steps = self._model_steps()
-        sources = self._sources(model_steps)
+        sources = self._sources(member, model_steps)
         lags, horizon = int(self.lags), int(self.steps)
-        n = self._u.shape[0]
         selection, cal_series, cal_origins = [], [], []
         for s, (_, Y, first_origin) in enumerate(sources):
-            origins = np.arange(lags, n - horizon)  # lags - 1, plus a difference
+            origins = np.arange(lags, member.u[s].size - horizon)  # lags - 1, plus a difference
             n_cal = int(np.ceil(self.calibration_size * origins.size))
             if origins.size - n_cal < 1:
                 raise ValueError(
@@ -698,22 +743,26 @@ class LSTMForecaster(BaseEstimator):
             selection.append(np.arange(max(last_window + 1, 0)))
             cal_series.append(np.full(n_cal, s))
             cal_origins.append(origins[-n_cal:])
-        model = self._train(sources, selection)
+        model = self._train(member, sources, selection)
         series = np.concatenate(cal_series)
         origins = np.concatenate(cal_origins)
-        u_windows = np.stack([self._u[o - lags + 1 : o + 1, s] for s, o in zip(series, origins)])
+        u_windows = np.stack([member.u[s][o - lags + 1 : o + 1] for s, o in zip(series, origins)])
         exog_future = None
         if self._exog_u is not None:
-            exog_future = np.stack([self._exog_u[o + 1 : o + 1 + horizon] for o in origins])
-        z_last = self._z[origins, series]
-        levels = self._forecast_levels(model, u_windows, series, z_last, exog_future, horizon)
+            exog_future = np.stack([self._exog_u[s][o + 1 : o + 1 + horizon]
+                                    for s, o in zip(series, origins)])
+        constant = None if self._constant is None else self._constant[series]
+        z_last = np.array([member.z[s][o] for s, o in zip(series, origins)])
+        transform = member.transform.select(series)
+        levels = self._forecast_levels(model, transform, u_windows, z_last, exog_future,
+                                       constant, member.centring[series], horizon)
         if levels.ndim == 3:
             levels = levels[:, :, self._median_index()]
-        truth = np.stack([self._z[o + 1 : o + 1 + horizon, s] for s, o in zip(series, origins)])
+        truth = np.stack([member.z[s][o + 1 : o + 1 + horizon] for s, o in zip(series, origins)])
         return series, levels, truth
 
     def predict_interval(self, steps=None, exog=None, last_window=None, alpha=0.1,
-                         method="auto", levels=None):
+                         method="auto", levels=None, series=None, static=None):
         """Forecast with a prediction interval of coverage ``1 - alpha``.
 
         ``method='conformal'`` gives split-conformal intervals per horizon
@@ -768,22 +817,19 @@ class LSTMForecaster(BaseEstimator):
             raise ValueError(
                 f"method must be 'auto', 'conformal' or 'quantile'; got {method!r}."
             )
-        values, horizon = self._forecast(steps, exog, last_window)
+        values, panel, horizons, rows = self._forecast(steps, exog, last_window, series,
+                                                       static)
         center = values[:, :, self._median_index()] if values.ndim == 3 else values
-        bounds = [(suffix, *self._interval(values, center, a, method)) for suffix, a in named]
-        frames = []
-        for s, name in enumerate(self.series_names_):
-            columns = {"pred": center[s]}
-            for suffix, lower, upper in bounds:
-                columns[f"lower{suffix}"] = lower[s]
-                columns[f"upper{suffix}"] = upper[s]
-            frame = pd.DataFrame(columns, index=horizon)
-            if self._was_frame:
-                frame.insert(0, "series", name)
-            frames.append(frame)
-        return pd.concat(frames) if self._was_frame else frames[0]
+        scale = np.array([self._y_scale[r] if r >= 0 else _naive_scale(v)
+                          for r, v in zip(rows, panel.values)])
+        columns = {"pred": list(center)}
+        for suffix, a in named:
+            lower, upper = self._interval(values, center, a, method, scale)
+            columns[f"lower{suffix}"] = list(lower)
+            columns[f"upper{suffix}"] = list(upper)
+        return panel.to_user(horizons, columns)
 
-    def _interval(self, levels, center, alpha, method):
+    def _interval(self, levels, center, alpha, method, scale):
         """Lower and upper bounds of one coverage ``1 - alpha``."""
         steps = levels.shape[1]
         if method == "quantile":
@@ -813,7 +859,7 @@ class LSTMForecaster(BaseEstimator):
                 f"the length of y."
             )
         width = np.sort(scores, axis=0)[rank - 1]
-        half = width[None, :] * self._y_scale[:, None]
+        half = width[None, :] * scale[:, None]
         return center - half, center + half
 
 
@@ -829,17 +875,15 @@ class _Member:
         self.estimator = estimator
 
 
+def _sort_key(key):
+    """Series ids sort by type name, then value (str for unorderable ones)."""
+    return (type(key).__name__, key if isinstance(key, (int, float, str)) else str(key))
+
+
 def _naive_scale(values):
-    """Per series, the mean absolute change (1 where the series is flat): the interval unit."""
-    change = np.abs(np.diff(values, axis=0)).mean(axis=0)
-    return np.where(change > 0, change, 1.0)
-
-
-def _original_units(transform, levels, series):
-    """Levels ``z`` of rows of ``series`` on the series' own scale (undo the log)."""
-    log = transform.log_[series].reshape(-1, *(1,) * (levels.ndim - 1))
-    with np.errstate(over="ignore"):
-        return np.where(log, np.exp(levels), levels)
+    """The mean absolute change of a series (1 where it is flat): the interval unit."""
+    change = float(np.abs(np.diff(values)).mean()) if values.size > 1 else 0.0
+    return change if change > 0 else 1.0
 
 
 def _combine(forecasts, keep):

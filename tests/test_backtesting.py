@@ -49,7 +49,8 @@ def test_backtest_metrics_many_series_exog_and_errors():
     model = LSTMForecaster(12, 5, LSTMRegressor(**TINY), random_state=0)
     scores, pred = backtest(model, y, 90, exog=exog, refit=False,
                             metrics=["mae", lambda t, p: float(np.max(np.abs(t - p)))])
-    assert list(scores.index) == ["a", "b"] and list(scores.columns) == ["mae", "<lambda>"]
+    assert list(scores.index) == ["a", "b", "mean"]
+    assert list(scores.columns) == ["mae", "<lambda>"]
     assert (scores["<lambda>"] >= scores["mae"]).all()
     assert list(pred.columns) == ["series", "pred", "fold"] and len(pred) == 20
     with pytest.raises(ValueError, match="initial_train_size must be"):

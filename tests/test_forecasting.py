@@ -77,7 +77,7 @@ def test_bad_inputs_name_the_argument():
         LSTMForecaster(0, 3).fit(y)
     with pytest.raises(ValueError, match="strategy must be one of"):
         LSTMForecaster(12, 3, strategy="direct").fit(y)
-    with pytest.raises(ValueError, match="need at least"):
+    with pytest.raises(ValueError, match="need series of at least 121 values; 'sales' "):
         tiny(lags=60, steps=60).fit(y)
     model = tiny().fit(y)
     with pytest.raises(ValueError, match="more than the horizon"):
@@ -247,9 +247,9 @@ def test_last_window_starts_the_forecast_elsewhere():
     model = tiny().fit(y.iloc[:100])
     pred = model.predict(last_window=y)
     assert pred.index[0] == pd.Timestamp("2010-01-01")
-    with pytest.raises(ValueError, match="last_window has 5 rows"):
+    with pytest.raises(ValueError, match="fewer than the 13 values the forecaster needs"):
         model.predict(last_window=y.iloc[:5])
-    with pytest.raises(TypeError, match="last_window must be a Series"):
+    with pytest.raises(TypeError, match=r"last_window must have the shape y had in fit \(series\)"):
         model.predict(last_window=y.to_frame())
 
 

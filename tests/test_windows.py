@@ -54,14 +54,15 @@ def test_windows_errors():
 
 def test_series_transform_round_trip():
     rng = np.random.default_rng(0)
-    y = np.exp(np.cumsum(rng.normal(0.01, 0.05, size=(100, 2)), axis=0))
+    y = [np.exp(np.cumsum(rng.normal(0.01, 0.05, size=n))) for n in (100, 70)]
     transform = SeriesTransform(True, 1).fit(y)
-    z = transform.to_level(y)
-    u = transform.transform_level(z)
-    # the network's cumulative target form of the last 5 steps from origin 94
-    path = np.cumsum(u[95:100], axis=0).T[:, :, None][:, :, 0]
-    levels = transform.path_to_level(path, np.array([0, 1]), z[94])
-    np.testing.assert_allclose(transform.from_level(levels.T), y[95:100])
+    z = [transform.to_level(v, s) for s, v in enumerate(y)]
+    u = [transform.transform_level(zs, s) for s, zs in enumerate(z)]
+    # the network's cumulative target form of the last 5 steps of each series
+    path = np.stack([np.cumsum(us[-5:]) for us in u])
+    levels = transform.path_to_level(path, np.array([0, 1]), np.array([z[0][-6], z[1][-6]]))
+    original = transform.original_units(levels, np.array([0, 1]))
+    np.testing.assert_allclose(original, np.stack([v[-5:] for v in y]))
 
 
 def test_candidate_recipes_follow_the_fixed_settings():
