@@ -364,9 +364,11 @@ class _BaseLSTM(BaseEstimator):
             rng = check_random_state(self.random_state)
             q = getattr(self, "quantiles_", None)
             n_outputs = self._head_width
+            quantiles = self._median_quantiles(n_outputs) if q is None else np.tile(
+                q, n_outputs // q.size)
             self._network = self._build_network(
                 1 if X3.ndim == 2 else X3.shape[2], units, decoder_units, n_outputs, dtype,
-                None if q is None else np.tile(q, n_outputs // q.size),
+                quantiles,
             )
             self._theta = self._network.init_params(rng, self.unit_forget_bias)
             self._optimizer = Optimizer(self.optimizer, self._network.n_params, dtype)
@@ -655,6 +657,9 @@ class _BaseLSTM(BaseEstimator):
     def _class_sample_weight(self, y):
         return 1.0
 
+    def _median_quantiles(self, width):
+        return None
+
     # ------------------------------------------------------------ public API
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -752,6 +757,10 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Train with the pinball loss for these quantiles (e.g. ``[0.1, 0.5,
         0.9]``) instead of the squared error; :meth:`predict` then returns one
         column per quantile.
+    loss : {'squared_error', 'absolute_error'}, default='squared_error'
+        The training loss of last-state outputs without ``quantiles``:
+        ``'absolute_error'`` trains the median (the pinball loss at 0.5), which
+        forecast scores such as MAE, MAPE and MASE reward.
     epochs : int, default=100
         Passes over the training data: all of them are run unless
         ``early_stopping`` stops training earlier.
@@ -902,6 +911,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     _parameter_constraints = {
         **_BaseLSTM._parameter_constraints,
         "quantiles": ["array-like", None],
+        "loss": [StrOptions({"squared_error", "absolute_error"})],
     }
 
     def __init__(
@@ -910,6 +920,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         *,
         n_features=None,
         quantiles=None,
+        loss="squared_error",
         epochs=100,
         batch_size=32,
         learning_rate=1e-2,
@@ -962,6 +973,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             verbose=verbose,
         )
         self.quantiles = quantiles
+        self.loss = loss
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -969,7 +981,15 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         return tags
 
     def _loss_name(self):
-        return "mse" if self.quantiles is None else "pinball"
+        if self.quantiles is None and self.loss == "squared_error":
+            return "mse"
+        return "pinball"  # quantiles, or the absolute error as the median's pinball loss
+
+    def _median_quantiles(self, width):
+        """The pinball loss's quantiles for loss='absolute_error' (None otherwise)."""
+        if self.loss != "absolute_error":
+            return None
+        return np.full(width, 0.5)
 
     def _quantiles(self):
         if self.quantiles is None:
@@ -1012,6 +1032,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             if q is not None and steps is not None:
                 raise ValueError("quantiles are for last-state outputs; they cannot be combined "
                                  "with return_sequences or decoder_units.")
+            if self.loss != "squared_error" and (q is not None or steps is not None):
+                raise ValueError(
+                    f"loss={self.loss!r} is for last-state outputs without quantiles: "
+                    "quantiles train with the pinball loss already, and return_sequences and "
+                    "decoder_units with the squared error."
+                )
             self.quantiles_ = q
             self._head_width = width * (1 if q is None else q.size)
         elif width != self.n_outputs_:

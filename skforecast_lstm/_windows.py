@@ -103,7 +103,7 @@ def make_windows(y, lags, steps, exog=None):
     return X, Y
 
 
-def encode_inputs(raw, constant, normalize, dtype, future_exog=None):
+def encode_inputs(raw, constant, normalize, dtype, future_exog=None, past=None):
     """Network inputs from raw windows (a copy of the batch's rows only).
 
     The lag window is the sequence the LSTM reads; with exogenous variables one
@@ -124,24 +124,30 @@ def encode_inputs(raw, constant, normalize, dtype, future_exog=None):
     dtype : numpy dtype
     future_exog : ndarray of shape (m, steps, n_exog), default=None
         Scaled exogenous values of the ``steps`` forecast steps of each row.
+    past : ndarray of shape (m, lags, n_past), default=None
+        Scaled values of variables known only in the past, beside each value
+        of the window (past covariates).
 
     Returns
     -------
-    X : ndarray of shape (m, lags [+ 1], 1 [+ steps * n_exog] [+ n_constant])
+    X : ndarray of shape (m, lags [+ 1], 1 [+ n_past] [+ steps * n_exog] [+ n_constant])
     location : ndarray of shape (m,)
         The subtracted means (zeros without ``normalize``).
     """
     m, lags = raw.shape
+    n_past = 0 if past is None else past.shape[2]
     n_constant = 0 if constant is None else constant.shape[1]
     n_future = 0 if future_exog is None else future_exog.shape[1] * future_exog.shape[2]
     length = lags + (1 if n_future else 0)
-    X = np.zeros((m, length, 1 + n_future + n_constant), dtype=dtype)
+    X = np.zeros((m, length, 1 + n_past + n_future + n_constant), dtype=dtype)
     location = np.where(normalize, raw.mean(axis=1), 0.0)
     X[:, :lags, 0] = raw - location[:, None]
+    if n_past:
+        X[:, :lags, 1 : 1 + n_past] = past
     if n_future:
-        X[:, lags, 1 : 1 + n_future] = future_exog.reshape(m, n_future)
+        X[:, lags, 1 + n_past : 1 + n_past + n_future] = future_exog.reshape(m, n_future)
     if n_constant:
-        X[:, :, 1 + n_future :] = constant[:, None, :]
+        X[:, :, 1 + n_past + n_future :] = constant[:, None, :]
     return X, location
 
 

@@ -396,3 +396,17 @@ def test_a_finite_blow_up_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         LSTMRegressor(units=8, epochs=5, random_state=0).fit(X, y)
+
+
+def test_absolute_error_trains_the_median():
+    """loss='absolute_error': the median's pinball loss; heavy-tailed noise pulls it less."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 8, 1))
+    y = X[:, -3, 0] + 0.3 * rng.standard_t(1.5, size=300)
+    mse = LSTMRegressor(units=8, epochs=30, random_state=0).fit(X, y)
+    mae = LSTMRegressor(units=8, epochs=30, loss="absolute_error", random_state=0).fit(X, y)
+    assert mae.predict(X).shape == (300,) and mae.quantiles_ is None
+    clean = X[:, -3, 0]
+    assert np.median(np.abs(mae.predict(X) - clean)) < np.median(np.abs(mse.predict(X) - clean))
+    with pytest.raises(ValueError, match="loss='absolute_error' is for last-state outputs"):
+        LSTMRegressor(loss="absolute_error", quantiles=[0.5]).fit(X, y)

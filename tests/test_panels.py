@@ -181,3 +181,38 @@ def test_dicts_of_period_and_range_indexes(make_index):
     if not isinstance(y["b"].index, pd.RangeIndex):
         with pytest.raises(TypeError, match="same kind of index"):
             tiny().fit(mixed)
+
+
+@pytest.mark.parametrize("strategy", ["multi-output", "recursive"])
+def test_past_covariates_are_read_beside_the_window(strategy):
+    """A variable known only in the past (yesterday's traffic drives today's sales) is read
+    in the lag window; predict takes it from fit, or from past_exog with a last_window."""
+    rng = np.random.default_rng(3)
+    n = 300
+    traffic = rng.normal(size=n)
+    sales = 20 + 0.1 * rng.normal(size=n)
+    sales[1:] += 3 * traffic[:-1]
+    index = pd.date_range("2020-01-01", periods=n, freq="D")
+    y = pd.Series(sales, index=index)
+    past = pd.DataFrame({"traffic": traffic}, index=index)
+    model = LSTMForecaster(4, 1, LSTMRegressor(units=8, epochs=30), strategy=strategy,
+                           random_state=0, **ONE_RECIPE)
+    with_past = model.fit(y.iloc[:250], past_exog=past.iloc[:250])
+    assert with_past.past_exog_names_ == ["traffic"]
+    assert with_past.estimator_.n_features_in_ == 2
+    pred = with_past.predict()
+    again = with_past.predict(last_window=y.iloc[:250], past_exog=past.iloc[:250])
+    np.testing.assert_array_equal(pred.to_numpy(), again.to_numpy())
+    blind = LSTMForecaster(4, 1, LSTMRegressor(units=8, epochs=30), strategy=strategy,
+                           random_state=0, **ONE_RECIPE).fit(y.iloc[:250])
+
+    def error(model, **kwargs):
+        return np.mean([abs(model.predict(last_window=y.iloc[:o], **{
+            k: v.iloc[:o] for k, v in kwargs.items()}).iloc[0] - y.iloc[o])
+            for o in range(250, 300, 5)])
+
+    assert error(with_past, past_exog=past) < 0.5 * error(blind)
+    with pytest.raises(ValueError, match="pass their values on the index of last_window"):
+        with_past.predict(last_window=y.iloc[:250])
+    with pytest.raises(ValueError, match="past_exog goes with a last_window"):
+        with_past.predict(past_exog=past)
