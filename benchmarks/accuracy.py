@@ -25,6 +25,7 @@ torch==2.13.0)::
 
     python benchmarks/accuracy.py                       # both parts, seeds 0-4
     python benchmarks/accuracy.py --part forecasting --seeds 0-2
+    python benchmarks/accuracy.py --part electricity --seeds 0-2   # the issue's case
 """
 
 import argparse
@@ -39,7 +40,7 @@ import pandas as pd
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from skforecast_lstm import LSTMClassifier, LSTMForecaster  # noqa: E402
+from skforecast_lstm import LSTMClassifier, LSTMForecaster, LSTMRegressor  # noqa: E402
 
 # ----------------------------------------------------------------- classification
 CLASSIFICATION_SETS = ["ArrowHead", "BasicMotions", "OSULeaf", "GunPoint", "ItalyPowerDemand",
@@ -301,6 +302,41 @@ def run_forecasting(seeds, names, forecaster_params):
     return pd.DataFrame(rows)
 
 
+# ----------------------------------------------------------------- development series
+def run_electricity(seeds):
+    """The accuracy issue's case: half-hourly demand (pmdarima's taylor), 48 lags, 48 steps,
+    its explicit network; MAE over the last seven days (one forecast a day), the default
+    recipes against plain global standard scaling and the other single recipes."""
+    y = load_forecasting_series()["taylor"][0]
+    n, test = len(y), 48 * 7
+    recipes = {
+        "defaults (recipes chosen by evidence)": {},
+        "plain standard scaling": dict(transform=None, differentiation=0,
+                                       normalize_windows=False),
+        "window centring": dict(transform=None, differentiation=0, normalize_windows=True),
+        "one difference": dict(transform=None, differentiation=1, normalize_windows=False),
+    }
+    rows = []
+    for label, params in recipes.items():
+        errors, seconds, kept = [], [], None
+        for seed in seeds:
+            start = time.perf_counter()
+            model = LSTMForecaster(48, 48, LSTMRegressor(units=32, epochs=20, batch_size=32,
+                                                         learning_rate=3e-3),
+                                   random_state=seed, **params).fit(y.iloc[: n - test])
+            seconds.append(time.perf_counter() - start)
+            errors.append(np.mean([
+                np.abs(model.predict(last_window=y.iloc[:o]).to_numpy()
+                       - y.iloc[o : o + 48].to_numpy()).mean()
+                for o in range(n - test, n - 47, 48)]))
+            kept = model.preprocessing_
+        rows.append({"preprocessing": label, "MAE": _spread(errors),
+                     "recipes kept (last seed)": ", ".join(kept),
+                     "fit s": float(np.median(seconds))})
+        print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
 # ----------------------------------------------------------------- report
 def _seeds(text):
     if "-" in text:
@@ -311,8 +347,8 @@ def _seeds(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["classification", "forecasting", "all"],
-                        default="all")
+    parser.add_argument("--part", choices=["classification", "forecasting", "electricity",
+                                           "all"], default="all")
     parser.add_argument("--seeds", default="0-4")
     parser.add_argument("--sets", help="comma-separated subset of the sets or series")
     parser.add_argument("--no-torch", action="store_true")
@@ -339,6 +375,10 @@ def main(argv=None):
         table = run_forecasting(seeds, names, {})
         sections.append(f"## Forecasting: last horizon held out, median of seeds {args.seeds}\n\n"
                         + table.to_markdown(index=False, floatfmt=".3f"))
+    if args.part == "electricity":
+        table = run_electricity(seeds)
+        sections.append(f"## Half-hourly electricity, lags 48, steps 48, seeds {args.seeds}\n\n"
+                        + table.to_markdown(index=False, floatfmt=".1f"))
     text = "\n\n".join(sections)
     print(text)
     if args.output:
