@@ -200,7 +200,7 @@ class _BaseLSTM(BaseEstimator):
     def _scaled_inputs(self, X3, dtype):
         """``X3`` standardised with the fitted statistics, in ``dtype``; finite."""
         out = standardize(X3, self.x_mean_, self.x_scale_, dtype)
-        if out.dtype != X3.dtype and not np.isfinite(out).all():
+        if out.dtype != np.float64 and not np.isfinite(out).all():
             raise ValueError(
                 f"X has values that, standardised with the statistics of fit, are beyond "
                 f"the range of {dtype}; check X's units against the training data's."
@@ -290,8 +290,9 @@ class _BaseLSTM(BaseEstimator):
         if not scaled:
             X3 = as_sequences(self, X, reset=False, dtype=dtype, n_features=self.n_features)
             return X3, None
-        # float64 values are standardised before the cast: no precision lost to float32
-        X3 = as_sequences(self, X, reset=False, dtype=np.float64, n_features=self.n_features)
+        # standardised in float64 before the cast: no precision lost to float32
+        X3 = as_sequences(self, X, reset=False, dtype=[np.float64, np.float32],
+                          n_features=self.n_features)
         return self._scaled_inputs(X3, dtype), None
 
     def _forward(self, X):
@@ -340,8 +341,11 @@ class _BaseLSTM(BaseEstimator):
         # standardisation is decided by the first fit and kept by partial_fit/warm_start
         scaling = self.standardize if first_pass else getattr(self, "_scaled", False)
         tokens = self.embedding_dim is not None
+        # float inputs stay as given (float64 would be a copy per partial_fit); the
+        # statistics and the standardisation compute in float64 either way
         raw_dtype = np.float64 if scaling else dtype
-        X3 = self._sequences(X, reset=first_pass, dtype=raw_dtype)
+        X3 = self._sequences(X, reset=first_pass,
+                             dtype=[np.float64, np.float32] if scaling else dtype)
         with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
             Y = self._encode_targets(y, first_pass, classes, X3.shape[0], raw_dtype,
                                      self._sequence_steps(X3))
@@ -364,7 +368,7 @@ class _BaseLSTM(BaseEstimator):
             rng = check_random_state(self.random_state)
             q = getattr(self, "quantiles_", None)
             n_outputs = self._head_width
-            quantiles = self._median_quantiles(n_outputs) if q is None else np.tile(
+            quantiles = self._loss_parameters(n_outputs) if q is None else np.tile(
                 q, n_outputs // q.size)
             self._network = self._build_network(
                 1 if X3.ndim == 2 else X3.shape[2], units, decoder_units, n_outputs, dtype,
@@ -597,6 +601,8 @@ class _BaseLSTM(BaseEstimator):
         if self._network.loss == "pinball":
             q = self._network.quantiles
             constant = np.array([np.quantile(flat[:, k], q[k]) for k in range(K)])
+        elif self._network.loss == "huber":  # near its minimiser, which lies by the median
+            constant = np.median(flat, axis=0)
         else:
             constant = np.average(flat, axis=0, weights=weights)
         return self._loss_value(np.broadcast_to(constant, flat.shape), flat, weights)
@@ -648,6 +654,10 @@ class _BaseLSTM(BaseEstimator):
             per = -(Y[:, 0] * np.log(p) + (1 - Y[:, 0]) * np.log(1 - p))
         elif kind == "softmax":
             per = -(Y * np.log(np.clip(out.astype(float), 1e-12, None))).sum(axis=1)
+        elif kind == "huber":
+            e = np.abs(out - Y)
+            d = self._network.quantiles
+            per = np.where(e <= d, 0.5 * e**2, d * (e - 0.5 * d)).mean(axis=1)
         else:
             e = Y - out
             q = self._network.quantiles
@@ -657,7 +667,7 @@ class _BaseLSTM(BaseEstimator):
     def _class_sample_weight(self, y):
         return 1.0
 
-    def _median_quantiles(self, width):
+    def _loss_parameters(self, width):
         return None
 
     # ------------------------------------------------------------ public API
@@ -757,10 +767,17 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Train with the pinball loss for these quantiles (e.g. ``[0.1, 0.5,
         0.9]``) instead of the squared error; :meth:`predict` then returns one
         column per quantile.
-    loss : {'squared_error', 'absolute_error'}, default='squared_error'
+    loss : {'squared_error', 'absolute_error', 'huber'}, default='squared_error'
         The training loss of last-state outputs without ``quantiles``:
         ``'absolute_error'`` trains the median (the pinball loss at 0.5), which
-        forecast scores such as MAE, MAPE and MASE reward.
+        forecast scores such as MAE, MAPE and MASE reward; ``'huber'`` is the
+        squared error within ``huber_delta`` of the target and the absolute
+        error beyond (``torch.nn.HuberLoss``, Keras' ``Huber``), a mean that
+        outliers pull less.
+    huber_delta : float, default=1.0
+        The Huber loss's threshold, in the units the network trains on: the
+        standardised targets (``standardize=True``), so 1.0 is one standard
+        deviation of ``y``.
     epochs : int, default=100
         Passes over the training data: all of them are run unless
         ``early_stopping`` stops training earlier.
@@ -911,7 +928,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     _parameter_constraints = {
         **_BaseLSTM._parameter_constraints,
         "quantiles": ["array-like", None],
-        "loss": [StrOptions({"squared_error", "absolute_error"})],
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -921,6 +939,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         n_features=None,
         quantiles=None,
         loss="squared_error",
+        huber_delta=1.0,
         epochs=100,
         batch_size=32,
         learning_rate=1e-2,
@@ -974,6 +993,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         )
         self.quantiles = quantiles
         self.loss = loss
+        self.huber_delta = huber_delta
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -983,13 +1003,21 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     def _loss_name(self):
         if self.quantiles is None and self.loss == "squared_error":
             return "mse"
+        if self.quantiles is None and self.loss == "huber":
+            return "huber"
         return "pinball"  # quantiles, or the absolute error as the median's pinball loss
 
-    def _median_quantiles(self, width):
-        """The pinball loss's quantiles for loss='absolute_error' (None otherwise)."""
-        if self.loss != "absolute_error":
-            return None
-        return np.full(width, 0.5)
+    def _loss_parameters(self, width):
+        """The loss's parameter per output column (None for the squared error).
+
+        The median's quantile for loss='absolute_error', the threshold for
+        loss='huber'.
+        """
+        if self.loss == "absolute_error":
+            return np.full(width, 0.5)
+        if self.loss == "huber":
+            return np.full(width, float(self.huber_delta))
+        return None
 
     def _quantiles(self):
         if self.quantiles is None:

@@ -32,6 +32,7 @@ LOSSES = {
     "binary": cpu.LOSS_BINARY,
     "softmax": cpu.LOSS_SOFTMAX,
     "pinball": cpu.LOSS_PINBALL,
+    "huber": cpu.LOSS_HUBER,
 }
 OPTIMIZERS = {"adam": cpu.OPT_ADAM, "sgd": cpu.OPT_SGD}
 
@@ -185,11 +186,12 @@ class LSTMNetwork:
         Hidden size of each stacked encoder layer.
     n_outputs : int
         Width of the dense head.
-    loss : {'mse', 'binary', 'softmax', 'pinball'}
+    loss : {'mse', 'binary', 'softmax', 'pinball', 'huber'}
     dtype : numpy dtype
         float32 or float64.
     quantiles : array-like of shape (n_outputs,), optional
-        Quantile of each output column for the pinball loss.
+        The loss's parameter of each output column: the quantile for the
+        pinball loss, the threshold delta for the Huber loss.
     bidirectional : bool, default=False
         A backward-direction twin of every encoder layer, outputs concatenated.
     embedding : tuple (vocab_size, dim, padding_idx), optional

@@ -83,6 +83,10 @@ def loss(X, Y, weights, units, kind, sample_weight=None, quantiles=None):
         per = -(Y[:, 0] * np.log(p[:, 0]) + (1 - Y[:, 0]) * np.log(1 - p[:, 0]))
     elif kind == "softmax":
         per = -(Y * np.log(p)).sum(axis=1)
+    elif kind == "huber":
+        e = np.abs(p - Y)
+        d = np.asarray(quantiles, float)
+        per = np.where(e <= d, 0.5 * e**2, d * (e - 0.5 * d)).mean(axis=1)
     else:
         e = Y - p
         q = np.asarray(quantiles, float)

@@ -410,3 +410,24 @@ def test_absolute_error_trains_the_median():
     assert np.median(np.abs(mae.predict(X) - clean)) < np.median(np.abs(mse.predict(X) - clean))
     with pytest.raises(ValueError, match="loss='absolute_error' is for last-state outputs"):
         LSTMRegressor(loss="absolute_error", quantiles=[0.5]).fit(X, y)
+
+
+def test_huber_loss_is_pulled_less_by_outliers():
+    """loss='huber': squared error near the target, absolute beyond huber_delta."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 8, 1))
+    clean = X[:, -3, 0]
+    y = clean + 0.1 * rng.normal(size=300)
+    y[rng.rand(300) < 0.1] += 30.0  # one in ten samples far off, always upwards
+    mse = LSTMRegressor(units=8, epochs=30, random_state=0).fit(X, y)
+    huber = LSTMRegressor(units=8, epochs=30, loss="huber", huber_delta=0.2,
+                          random_state=0).fit(X, y)
+    bias_mse = np.median(mse.predict(X) - clean)
+    bias_huber = np.median(huber.predict(X) - clean)
+    assert abs(bias_huber) < 0.5 * abs(bias_mse)
+    # the reported loss is the Huber loss on the standardised targets
+    assert huber.loss_curve_[-1] < mse.loss_curve_[-1]
+    with pytest.raises(ValueError, match="huber_delta"):
+        LSTMRegressor(loss="huber", huber_delta=0.0).fit(X, y)
+    with pytest.raises(ValueError, match="loss='huber' is for last-state outputs"):
+        LSTMRegressor(loss="huber", quantiles=[0.5]).fit(X, y)

@@ -12,18 +12,20 @@ LOSSES = {
     "binary": 1,
     "softmax": 3,
     "pinball": 3,
+    "huber": 3,
 }
 
 
 def _problem(loss, units, seed=0, n=6, T=5, F=3):
     rng = np.random.RandomState(seed)
     K = LOSSES[loss]
-    quantiles = [0.1, 0.5, 0.9] if loss == "pinball" else None
+    # Huber: a threshold that puts some residuals on each side of it
+    quantiles = {"pinball": [0.1, 0.5, 0.9], "huber": [0.5, 0.8, 1.2]}.get(loss)
     net = LSTMNetwork(F, units, K, loss, np.float64, quantiles=quantiles)
     # perturb the (zero) biases too, so every tensor's gradient is exercised
     theta = net.init_params(rng) + rng.normal(0, 0.1, net.n_params)
     X = rng.normal(size=(n, T, F))
-    if loss in ("mse", "pinball"):
+    if loss in ("mse", "pinball", "huber"):
         Y = rng.normal(size=(n, K))
     elif loss == "binary":
         Y = (rng.rand(n, 1) > 0.5).astype(float)

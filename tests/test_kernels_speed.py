@@ -219,7 +219,7 @@ def test_classifier_latency_path_matches_generic_path():
 
 @pytest.mark.parametrize(
     "name", ["gather_time_major", "network_forward", "lstm_layer_forward", "lstm_layer_backward",
-             "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss"],
+             "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss", "_huber_loss"],
 )
 def test_kernels_are_cached_on_disk(name):
     """Every compiled kernel is cached on disk (the cold start depends on it)."""
@@ -230,10 +230,10 @@ def test_kernels_are_cached_on_disk(name):
 
 def test_python_dispatchers_reach_every_kernel():
     """The per-loss kernels behind the Python dispatchers are all listed."""
-    codes = [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL]
-    assert len(cpu.LOSS_KERNELS) == 4
+    codes = [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL, cpu.LOSS_HUBER]
+    assert len(cpu.LOSS_KERNELS) == 5
     assert [cpu.LOSS_KERNELS[c].py_func.__name__ for c in codes] == [
-        "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss"]
+        "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss", "_huber_loss"]
 
 
 @pytest.mark.parametrize("clipnorm", [-1.0, 0.05])

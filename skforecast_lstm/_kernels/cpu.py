@@ -55,6 +55,7 @@ LOSS_MSE = 0
 LOSS_BINARY = 1
 LOSS_SOFTMAX = 2
 LOSS_PINBALL = 3
+LOSS_HUBER = 4
 
 # lstm_layer_forward transposes w_hh for its per-step products from this many
 # rows (T * B) on.
@@ -419,7 +420,32 @@ def _pinball_loss(z, y, sw, quantiles, scale, dz):
     return total
 
 
-LOSS_KERNELS = (_mse_loss, _binary_loss, _softmax_loss, _pinball_loss)
+@jit
+def _huber_loss(z, y, sw, quantiles, scale, dz):
+    # quantiles[k] holds the Huber threshold delta of column k: squared error
+    # within it, linear beyond (torch.nn.HuberLoss, Keras' Huber)
+    B, K = z.shape
+    total = 0.0
+    for r in range(B):
+        w = sw[r]
+        zr = z[r]
+        yr = y[r]
+        dr = dz[r]
+        acc = 0.0
+        for k in range(K):
+            e = zr[k] - yr[k]
+            d = quantiles[k]
+            if abs(e) <= d:
+                acc += 0.5 * e * e
+                dr[k] = e * w * scale / K
+            else:
+                acc += d * (abs(e) - 0.5 * d)
+                dr[k] = (d if e > 0 else -d) * w * scale / K
+        total += w * acc / K
+    return total
+
+
+LOSS_KERNELS = (_mse_loss, _binary_loss, _softmax_loss, _pinball_loss, _huber_loss)
 
 
 def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
@@ -434,9 +460,10 @@ def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
     sw : ndarray of shape (B,)
         Sample weights.
     loss_kind : int
-        One of LOSS_MSE, LOSS_BINARY, LOSS_SOFTMAX, LOSS_PINBALL.
+        One of LOSS_MSE, LOSS_BINARY, LOSS_SOFTMAX, LOSS_PINBALL, LOSS_HUBER.
     quantiles : ndarray of shape (K,)
-        The quantile of each output column (pinball loss only).
+        The loss's parameter of each output column: the quantile (pinball
+        loss) or the threshold delta (Huber loss); unused by the others.
     scale : float
         Factor of the gradient (1 / number of samples in the whole batch).
     dz : ndarray of shape (B, K)

@@ -91,7 +91,7 @@ import numpy as np
 from numba import cuda, float64
 from numba.core import config
 
-from .cpu import LOSS_BINARY, LOSS_MSE, LOSS_PINBALL, LOSS_SOFTMAX, OPT_ADAM
+from .cpu import LOSS_BINARY, LOSS_HUBER, LOSS_MSE, LOSS_PINBALL, LOSS_SOFTMAX, OPT_ADAM
 
 __all__ = [
     "lstm_layer_forward",
@@ -498,6 +498,18 @@ def _loss_kernel(z, y, sw, loss_kind, quantiles, scale, dz, out):
                 acc -= y[r, k] * (z[r, k] - lse)
                 dz[r, k] = (math.exp(z[r, k] - lse) - y[r, k]) * w * scale
             total += w * acc
+        elif loss_kind == LOSS_HUBER:
+            acc = 0.0
+            for k in range(K):
+                e = z[r, k] - y[r, k]
+                d = quantiles[k]  # the threshold delta
+                if abs(e) <= d:
+                    acc += 0.5 * e * e
+                    dz[r, k] = e * w * scale / K
+                else:
+                    acc += d * (abs(e) - 0.5 * d)
+                    dz[r, k] = (d if e > 0 else -d) * w * scale / K
+            total += w * acc / K
         else:
             acc = 0.0
             for k in range(K):
@@ -824,4 +836,4 @@ KERNELS = {
     "_gather_rows": _gather_rows,
     "_to_time_major": _to_time_major,
 }
-_ = LOSS_PINBALL  # the fourth loss code is the loss kernel's else branch
+_ = LOSS_PINBALL  # the pinball loss is the loss kernel's else branch

@@ -86,7 +86,8 @@ def _loss_inputs(rng, loss_kind, dtype, K=3):
 
 
 @pytest.mark.parametrize(
-    "loss_kind", [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL]
+    "loss_kind",
+    [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL, cpu.LOSS_HUBER],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_loss_and_dlogits(loss_kind, dtype):
