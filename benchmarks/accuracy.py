@@ -338,7 +338,8 @@ def run_electricity(seeds):
 
 
 # ----------------------------------------------------------------- report
-def _seeds(text):
+def parse_seeds(text):
+    """``'0-4'`` -> [0, 1, 2, 3, 4]; ``'0,3'`` -> [0, 3] (the scripts' --seeds)."""
     if "-" in text:
         lo, hi = text.split("-")
         return list(range(int(lo), int(hi) + 1))
@@ -355,7 +356,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="classification recipe's epochs")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "accuracy.md"))
     args = parser.parse_args(argv)
-    seeds = _seeds(args.seeds)
+    seeds = parse_seeds(args.seeds)
     chosen = None if args.sets is None else args.sets.split(",")
     sections = []
     if args.part in ("classification", "all"):

@@ -31,6 +31,8 @@ import pandas as pd
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from accuracy import parse_seeds  # noqa: E402  (the benchmarks folder is on sys.path)
+
 from skforecast_lstm import LSTMForecaster, LSTMRegressor  # noqa: E402
 
 # Published on the same split: the best method of the original study (MASE) and
@@ -177,13 +179,6 @@ def epoch_check(n_series=500, reps=3, seed=0):
                          for k, v in times.items()])
 
 
-def _seeds(text):
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="quarterly,monthly")
@@ -221,7 +216,7 @@ def main(argv=None):
             params["estimator"] = eval(args.estimator, {"LSTMRegressor": LSTMRegressor})
         sections = []
         for subset in args.sets.split(","):
-            table, n, horizon, season = run_set(subset, _seeds(args.seeds), not args.no_ets,
+            table, n, horizon, season = run_set(subset, parse_seeds(args.seeds), not args.no_ets,
                                                 params)
             published = ", ".join(f"{k} {v}" for k, v in PUBLISHED[subset].items())
             sections.append(f"## Tourism {subset}: {n} series, h={horizon}, season {season}"

@@ -183,15 +183,41 @@ RECIPES = {
 }
 
 
-@pytest.mark.parametrize("noise", [0.0, 0.3])
-def test_auto_preprocessing_combines_the_recipes_the_evidence_keeps(noise):
-    """'auto' validates a network per recipe on held-out origins (log ones for positive
-    series only), keeps those not clearly worse than the best, and forecasts their median."""
-    t = np.arange(144)
-    index = pd.date_range("2000-01-01", periods=144, freq="MS")
+def _trimmed_mean(forecasts):
+    ordered = np.sort(np.asarray(forecasts), axis=0)
+    return ordered[1:-1].mean(axis=0) if len(forecasts) >= 3 else ordered.mean(axis=0)
+
+
+def _growing(n, noise):
+    t = np.arange(n)
+    index = pd.date_range("2000-01-01", periods=n, freq="MS")
     rng = np.random.default_rng(0)
-    growing = pd.Series(np.exp(0.02 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
-                        + noise * rng.normal(size=144) + 1, index=index)
+    return pd.Series(np.exp(0.02 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+                     + noise * rng.normal(size=n) + 1, index=index)
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_auto_preprocessing_on_a_short_series_combines_every_recipe(noise):
+    """Too few held-out origins to tell recipes apart: fit trains one network per recipe
+    (log ones for positive series only) and forecasts their trimmed mean; the held-out
+    networks are trained at the first conformal interval."""
+    growing = _growing(144, noise)
+    model = tiny().fit(growing)
+    assert model.preprocessing_ == list(RECIPES)
+    assert model.validation_scores_ is None and model.conformal_scores_ is None
+    singles = [tiny(**RECIPES[name]).fit(growing).predict().to_numpy()
+               for name in model.preprocessing_]
+    np.testing.assert_allclose(model.predict().to_numpy(), _trimmed_mean(singles),
+                               rtol=1e-12)
+    model.predict_interval()
+    assert model.conformal_scores_ is not None
+    assert list(model.validation_scores_.columns) == list(RECIPES)
+
+
+def test_auto_preprocessing_on_a_long_series_combines_the_recipes_the_evidence_keeps():
+    """Enough held-out origins: recipes clearly worse than the best there are dropped,
+    the best is kept, and the forecast is the trimmed mean of the kept ones."""
+    growing = _growing(400, 0.3)
     model = tiny().fit(growing)
     scores = model.validation_scores_
     assert list(scores.columns) == list(RECIPES) and list(scores.index) == ["y"]
@@ -200,7 +226,7 @@ def test_auto_preprocessing_combines_the_recipes_the_evidence_keeps(noise):
     assert set(model.preprocessing_) <= set(RECIPES)
     singles = [tiny(**RECIPES[name]).fit(growing).predict().to_numpy()
                for name in model.preprocessing_]
-    np.testing.assert_allclose(model.predict().to_numpy(), np.median(singles, axis=0),
+    np.testing.assert_allclose(model.predict().to_numpy(), _trimmed_mean(singles),
                                rtol=1e-12)
     assert model.conformal_scores_ is not None  # the held-out errors calibrate intervals
 
@@ -209,10 +235,9 @@ def test_recipes_follow_the_data_and_the_settings():
     t = np.arange(144)
     index = pd.date_range("2000-01-01", periods=144, freq="MS")
     signed = pd.Series(np.sin(2 * np.pi * t / 12), index=index)
-    assert list(tiny().fit(signed).validation_scores_.columns) == [
-        "difference", "standard", "window"]
+    assert tiny().fit(signed).preprocessing_ == ["difference", "standard", "window"]
     positive = signed + 2
-    assert list(tiny(differentiation=1).fit(positive).validation_scores_.columns) == [
+    assert tiny(differentiation=1).fit(positive).preprocessing_ == [
         "difference", "log + difference"]
     fixed = tiny(transform=None, differentiation=0, normalize_windows=True).fit(positive)
     assert fixed.preprocessing_ == ["window"] and fixed.validation_scores_ is None
@@ -333,3 +358,16 @@ def test_a_newest_first_series_is_refused(index):
                        else y.reset_index(drop=True))
     with pytest.raises(ValueError, match="last_window's index runs backwards"):
         model.predict(last_window=y)
+
+
+def test_combine_is_a_trimmed_mean_of_the_kept_forecasts():
+    """Of k kept forecasts of a value: k >= 3 drops the lowest and highest, k <= 2 averages."""
+    from skforecast_lstm.forecasting import _combine
+
+    forecasts = [np.full((4, 2), v) for v in (1.0, 2.0, 10.0, 4.0, -50.0)]
+    keep = np.array([[1, 1, 1, 1], [1, 1, 1, 0], [1, 1, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]],
+                    dtype=bool)
+    out = _combine(forecasts, keep)
+    # row 0: all five, middle three (1, 2, 4); row 1: (1, 2, 10) -> 2; row 2: (1, 2); row 3: 1
+    np.testing.assert_allclose(out[:, 0], [7 / 3, 2.0, 1.5, 1.0])
+    assert out.shape == (4, 2)
