@@ -160,7 +160,7 @@ def _forecast(args):
     table = forecaster.predict_interval(alpha=args.alpha)
     print(f"{steps}-step forecast of {source}, {len(y)} values, "
           f"{int(round(100 * (1 - args.alpha)))}% conformal interval "
-          f"(median of {len(forecaster.estimators_)} networks: "
+          f"(trimmed mean of {len(forecaster.estimators_)} networks: "
           f"{', '.join(forecaster.preprocessing_)}; {epochs} epochs, "
           f"{time.perf_counter() - start:.1f}s):")
     print(table.round(3).to_string())
