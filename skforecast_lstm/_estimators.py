@@ -78,6 +78,7 @@ class _BaseLSTM(BaseEstimator):
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "vocab_size": [Interval(Integral, 2, None, closed="left"), None],
         "padding_idx": [Interval(Integral, 0, None, closed="left")],
+        "id_embedding": [tuple, list, None],
         "decoder_units": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
         "output_steps": [Interval(Integral, 1, None, closed="left"), None],
         "l2": [Interval(Real, 0, None, closed="left")],
@@ -120,6 +121,7 @@ class _BaseLSTM(BaseEstimator):
         embedding_dim=None,
         vocab_size=None,
         padding_idx=0,
+        id_embedding=None,
         decoder_units=None,
         output_steps=None,
         l2=0.0,
@@ -158,6 +160,7 @@ class _BaseLSTM(BaseEstimator):
         self.embedding_dim = embedding_dim
         self.vocab_size = vocab_size
         self.padding_idx = padding_idx
+        self.id_embedding = id_embedding
         self.decoder_units = decoder_units
         self.output_steps = output_steps
         self.l2 = l2
@@ -228,6 +231,37 @@ class _BaseLSTM(BaseEstimator):
         decoder = () if self.decoder_units is None else check_units(self.decoder_units)
         return decoder
 
+    def _id_embedding(self):
+        """``id_embedding`` as a checked ``(n_ids, dim)`` tuple, or None."""
+        if self.id_embedding is None:
+            return None
+        spec = tuple(self.id_embedding)
+        if len(spec) != 2 or not all(isinstance(v, Integral) and v >= 1 for v in spec):
+            raise ValueError(
+                "id_embedding must be a pair (n_ids, dim) of positive integers, e.g. "
+                f"(100, 8); got {self.id_embedding!r}."
+            )
+        if self.embedding_dim is not None:
+            raise ValueError(
+                "id_embedding embeds an id feature beside float features; with "
+                "embedding_dim X is token ids. Choose one."
+            )
+        return tuple(int(v) for v in spec)
+
+    def _check_ids(self, X3):
+        """The id feature of ``id_embedding``: integers in range, the same at every step."""
+        spec = self._id_embedding()
+        if spec is None:
+            return
+        ids = X3[:, :, -1]
+        first = ids[:, :1]
+        if not (np.all(ids == first) and np.all(first == np.round(first))
+                and np.all((first >= 0) & (first < spec[0]))):
+            raise ValueError(
+                f"With id_embedding={spec}, the last feature of X must hold an integer id "
+                f"in [0, {spec[0]}) that is the same at every time step of a sample."
+            )
+
     def _build_network(self, n_features, units, decoder_units, n_outputs, dtype, quantiles):
         embedding = None
         if self.embedding_dim is not None:
@@ -235,6 +269,7 @@ class _BaseLSTM(BaseEstimator):
         return LSTMNetwork(
             n_features, units, n_outputs, self._loss_name(), dtype, quantiles=quantiles,
             bidirectional=self.bidirectional, embedding=embedding,
+            id_embedding=self._id_embedding(),
             decoder_units=decoder_units, output_steps=self.output_steps,
             return_sequences=self.return_sequences, activation=self.activation,
             recurrent_activation=self.recurrent_activation,
@@ -249,8 +284,8 @@ class _BaseLSTM(BaseEstimator):
                 return "cpu"
             raise ValueError(
                 "device='cuda' runs the plain network (tanh cell, one direction, last state, "
-                "no dropout, no l2); embedding, bidirectional, sequence outputs, other "
-                "activations, dropout and l2 run on device='cpu'."
+                "no dropout, no l2); embedding, id_embedding, bidirectional, sequence "
+                "outputs, other activations, dropout and l2 run on device='cpu'."
             )
         return device
 
@@ -280,6 +315,7 @@ class _BaseLSTM(BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] > 0
         ):
+            self._check_ids(X)
             if in_kernel:
                 return np.ascontiguousarray(X), (self.x_mean_, self.x_scale_) if scaled else None
             if scaled:
@@ -289,10 +325,12 @@ class _BaseLSTM(BaseEstimator):
             return np.ascontiguousarray(X), None
         if not scaled:
             X3 = as_sequences(self, X, reset=False, dtype=dtype, n_features=self.n_features)
+            self._check_ids(X3)
             return X3, None
         # standardised in float64 before the cast: no precision lost to float32
         X3 = as_sequences(self, X, reset=False, dtype=[np.float64, np.float32],
                           n_features=self.n_features)
+        self._check_ids(X3)
         return self._scaled_inputs(X3, dtype), None
 
     def _forward(self, X):
@@ -346,6 +384,7 @@ class _BaseLSTM(BaseEstimator):
         raw_dtype = np.float64 if scaling else dtype
         X3 = self._sequences(X, reset=first_pass,
                              dtype=[np.float64, np.float32] if scaling else dtype)
+        self._check_ids(X3)
         with np.errstate(over="ignore", invalid="ignore"):  # huge labels: checked, not warned
             Y = self._encode_targets(y, first_pass, classes, X3.shape[0], raw_dtype,
                                      self._sequence_steps(X3))
@@ -359,6 +398,8 @@ class _BaseLSTM(BaseEstimator):
             self.x_mean_ = self.x_scale_ = None
             if scaling and not tokens:
                 self.x_mean_, self.x_scale_ = standard_stats(X3, sw, "X")
+                if self.id_embedding is not None:  # an id is a name, not a quantity
+                    self.x_mean_[-1], self.x_scale_[-1] = 0.0, 1.0
             self._fit_target_scaling(Y if scaling else None, sw)
         if self.x_mean_ is not None:
             X3 = self._scaled_inputs(X3, dtype)
@@ -837,6 +878,13 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     padding_idx : int, default=0
         The padding id: padded steps never change the state (Keras'
         ``mask_zero=True``).
+    id_embedding : tuple (n_ids, dim), default=None
+        The last feature of ``X`` is an integer id in ``[0, n_ids)`` (a series,
+        a store, a sensor), the same at every step of a sample: the network
+        reads a learnt vector of ``dim`` values for it beside the other
+        features at every step (an ``Embedding`` of the id concatenated to
+        the inputs, in Keras' terms), and the id is not standardised. The
+        forecaster's ``series_embedding`` builds on it.
     decoder_units : int or tuple of int, default=None
         Encoder-decoder: the encoder's last state is repeated ``output_steps``
         times (RepeatVector) into decoder layers of these sizes, with the dense
@@ -854,7 +902,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         ones. The network and :meth:`state_dict` work on the standardised
         values; ``x_mean_``, ``x_scale_``, ``y_mean_``, ``y_scale_`` hold the
         statistics, and the losses are those of the standardised targets.
-        Token ids (``embedding_dim``) are not scaled.
+        Token ids (``embedding_dim``) and the id of ``id_embedding`` are not
+        scaled.
     lr_schedule : {'plateau', 'constant'}, default='plateau'
         ``'plateau'`` halves the learning rate when the monitored loss
         (validation with ``early_stopping=True``, else training) has not
@@ -965,6 +1014,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         embedding_dim=None,
         vocab_size=None,
         padding_idx=0,
+        id_embedding=None,
         decoder_units=None,
         output_steps=None,
         l2=0.0,
@@ -986,7 +1036,8 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             recurrent_activation=recurrent_activation, dropout=dropout,
             recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
             return_sequences=return_sequences, embedding_dim=embedding_dim,
-            vocab_size=vocab_size, padding_idx=padding_idx, decoder_units=decoder_units,
+            vocab_size=vocab_size, padding_idx=padding_idx, id_embedding=id_embedding,
+            decoder_units=decoder_units,
             output_steps=output_steps, l2=l2, standardize=standardize, lr_schedule=lr_schedule,
             dtype=dtype, n_jobs=n_jobs, device=device, random_state=random_state,
             verbose=verbose,
@@ -1201,6 +1252,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     unit_forget_bias : bool, default=True
     activation, recurrent_activation, dropout, recurrent_dropout : see LSTMRegressor
     bidirectional, return_sequences, embedding_dim, vocab_size, padding_idx : see LSTMRegressor
+    id_embedding : see LSTMRegressor
     decoder_units, output_steps, l2 : see LSTMRegressor
         With ``return_sequences`` or ``decoder_units``, ``y`` holds a label
         per output step, shape ``(n_samples, n_steps)``.
@@ -1286,6 +1338,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         embedding_dim=None,
         vocab_size=None,
         padding_idx=0,
+        id_embedding=None,
         decoder_units=None,
         output_steps=None,
         l2=0.0,
@@ -1307,7 +1360,8 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             recurrent_activation=recurrent_activation, dropout=dropout,
             recurrent_dropout=recurrent_dropout, bidirectional=bidirectional,
             return_sequences=return_sequences, embedding_dim=embedding_dim,
-            vocab_size=vocab_size, padding_idx=padding_idx, decoder_units=decoder_units,
+            vocab_size=vocab_size, padding_idx=padding_idx, id_embedding=id_embedding,
+            decoder_units=decoder_units,
             output_steps=output_steps, l2=l2, standardize=standardize, lr_schedule=lr_schedule,
             dtype=dtype, n_jobs=n_jobs, device=device, random_state=random_state,
             verbose=verbose,

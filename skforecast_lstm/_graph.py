@@ -63,8 +63,24 @@ def _empty(dtype):
     return np.zeros((0, 0), dtype=dtype)
 
 
+def _ids(net, X):
+    """The id of each row (the last feature's value at the first step)."""
+    return X[:, 0, -1].astype(np.int64)
+
+
 def _inputs(net, theta, X):
-    """Time-major inputs of the first layer: embedded tokens or the features."""
+    """Time-major inputs of the first layer.
+
+    Embedded tokens, or the features (with ``id_embedding``, the id feature
+    replaced by its vector).
+    """
+    if net.id_embedding is not None:
+        B, T, F = X.shape
+        weight = net.tensors(theta)["id_embedding.weight"]
+        x = np.empty((T, B, F - 1 + weight.shape[1]), dtype=net.dtype)
+        x[:, :, : F - 1] = X[:, :, :-1].transpose(1, 0, 2)
+        x[:, :, F - 1 :] = weight[_ids(net, X)][None]
+        return x
     if net.embedding is None:
         return np.ascontiguousarray(X.transpose(1, 0, 2))
     B, T = X.shape
@@ -226,7 +242,7 @@ def loss_grad_part(net, theta, grad, X, Y, sw, masks, scale):
                 dh[...] = part if d == 0 else part[::-1]
             else:
                 dh[T - 1] = d_last[:, lo : lo + widths[d]]
-            need_dx = k > 0 or net.embedding is not None
+            need_dx = k > 0 or net.embedding is not None or net.id_embedding is not None
             dx = _backward_layer(net, theta, grad, entry, dh, need_dx)
             if dx is None:
                 continue
@@ -239,6 +255,10 @@ def loss_grad_part(net, theta, grad, X, Y, sw, masks, scale):
     if net.embedding is not None:
         layers.embed_backward(X, np.ascontiguousarray(d_seq, dtype=net.dtype),
                               net.embedding[2], g["embedding.weight"])
+    if net.id_embedding is not None:
+        # the embedding feeds every step: its gradient is the sum over the steps
+        F = X.shape[2]
+        np.add.at(g["id_embedding.weight"], _ids(net, X), d_seq[:, :, F - 1 :].sum(axis=0))
     return loss
 
 

@@ -196,6 +196,10 @@ class LSTMNetwork:
         A backward-direction twin of every encoder layer, outputs concatenated.
     embedding : tuple (vocab_size, dim, padding_idx), optional
         Token ids in, through a learnt embedding; ``padding_idx`` steps are masked.
+    id_embedding : tuple (n_ids, dim), optional
+        The last input feature is an integer id (a series, a store), read at
+        the first step: its learnt embedding replaces it beside the other
+        features at every step of the first layer.
     decoder_units : tuple of int, default=()
         Encoder-decoder: the encoder's last state repeated ``output_steps``
         times (RepeatVector) into these decoder layers, the head on every step.
@@ -208,7 +212,8 @@ class LSTMNetwork:
     """
 
     def __init__(self, n_features, units, n_outputs, loss, dtype, quantiles=None, *,
-                 bidirectional=False, embedding=None, decoder_units=(), output_steps=None,
+                 bidirectional=False, embedding=None, id_embedding=None, decoder_units=(),
+                 output_steps=None,
                  return_sequences=False, activation="tanh", recurrent_activation="sigmoid"):
         self.n_features = int(n_features)
         self.units = tuple(int(u) for u in units)
@@ -220,6 +225,7 @@ class LSTMNetwork:
         self.quantiles = np.ascontiguousarray(q, dtype=self.dtype)
         self.bidirectional = bool(bidirectional)
         self.embedding = None if embedding is None else tuple(int(v) for v in embedding)
+        self.id_embedding = None if id_embedding is None else tuple(int(v) for v in id_embedding)
         self.decoder_units = tuple(int(u) for u in decoder_units)
         self.output_steps = None if output_steps is None else int(output_steps)
         self.return_sequences = bool(return_sequences)
@@ -233,6 +239,9 @@ class LSTMNetwork:
             self.embedding_offset = 0
             offset = self.embedding[0] * self.embedding[1]
             n_in = self.embedding[1]
+        elif self.id_embedding is not None:
+            offset = self.id_embedding[0] * self.id_embedding[1]
+            n_in = self.n_features - 1 + self.id_embedding[1]
         else:
             n_in = self.n_features
         n_dirs = 2 if self.bidirectional else 1
@@ -262,7 +271,8 @@ class LSTMNetwork:
     @property
     def plain(self):
         """Whether the fused kernels of ``cpu.py`` compute this network."""
-        return not (self.bidirectional or self.embedding or self.decoder_units
+        return not (self.bidirectional or self.embedding or self.id_embedding
+                    or self.decoder_units
                     or self.return_sequences or self.activation != "tanh"
                     or self.recurrent_activation != "sigmoid")
 
@@ -286,6 +296,9 @@ class LSTMNetwork:
         if self.embedding is not None:
             V, D, _ = self.embedding
             out["embedding.weight"] = theta[:V * D].reshape(V, D)
+        if self.id_embedding is not None:
+            V, D = self.id_embedding
+            out["id_embedding.weight"] = theta[:V * D].reshape(V, D)
         for prefix, suffix, (n_in, H, o_ih, o_hh, o_b) in self._named_rows():
             out[f"{prefix}weight_ih_{suffix}"] = theta[o_ih : o_ih + 4 * H * n_in].reshape(
                 4 * H, n_in)
@@ -317,6 +330,9 @@ class LSTMNetwork:
             V, D, pad = self.embedding
             views["embedding.weight"][...] = rng.uniform(-0.05, 0.05, size=(V, D))
             views["embedding.weight"][pad] = 0
+        if self.id_embedding is not None:
+            views["id_embedding.weight"][...] = rng.uniform(-0.05, 0.05,
+                                                            size=self.id_embedding)
         for prefix, suffix, (n_in, H, *_) in self._named_rows():
             limit = np.sqrt(6.0 / (n_in + 4 * H))
             views[f"{prefix}weight_ih_{suffix}"][...] = rng.uniform(-limit, limit,
@@ -577,6 +593,9 @@ class LSTMNetwork:
         if self.embedding is not None:
             V, D, _ = self.embedding
             rows.append(("embedding", "Embedding", f"(None, {T}, {D})", V * D, False))
+        if self.id_embedding is not None:
+            V, D = self.id_embedding
+            rows.append(("id_embedding", "Embedding", f"(None, {D})", V * D, False))
         n_layers = len(self.units)
         sequences_out = self.return_sequences and not self.decoder_units
         for k in range(n_layers):

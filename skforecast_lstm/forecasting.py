@@ -121,7 +121,14 @@ class LSTMForecaster(BaseEstimator):
         ``'none'`` trains a pure global model (as N-BEATS and neuralforecast
         do) that forecasts any series, also one not seen in fit, from its
         last window; static covariates then carry what sets series apart.
-        ``'auto'``: one-hot up to 50 series, none above.
+        ``'auto'``: one-hot up to 50 series, none above (or the embedding
+        when ``series_embedding`` is set).
+    series_embedding : int, default=None
+        Tell series apart by a learnt embedding of this many values per series
+        (``LSTMRegressor(id_embedding=...)``): the network reads it beside the
+        values at every step, so its first layer grows by ``series_embedding``
+        inputs, not by the number of series. Only training series can be
+        forecast. Needs an estimator with an ``id_embedding`` parameter.
     quantiles : array-like of float, default=None
         Train the network with the pinball loss for these quantiles (e.g.
         ``[0.05, 0.5, 0.95]``; ``'multi-output'`` only). :meth:`predict`
@@ -200,6 +207,7 @@ class LSTMForecaster(BaseEstimator):
         differentiation="auto",
         normalize_windows="auto",
         series_identity="auto",
+        series_embedding=None,
         quantiles=None,
         calibration_size=0.2,
         device=None,
@@ -214,6 +222,7 @@ class LSTMForecaster(BaseEstimator):
         self.differentiation = differentiation
         self.normalize_windows = normalize_windows
         self.series_identity = series_identity
+        self.series_embedding = series_embedding
         self.quantiles = quantiles
         self.calibration_size = calibration_size
         self.device = device
@@ -243,6 +252,14 @@ class LSTMForecaster(BaseEstimator):
                 "series_identity must be 'auto', 'onehot' or 'none'; got "
                 f"{self.series_identity!r}."
             )
+        if self.series_embedding is not None:
+            check_positive_int(self.series_embedding, "series_embedding")
+            if self.series_identity != "auto":
+                raise ValueError(
+                    f"series_embedding and series_identity={self.series_identity!r} are two "
+                    "ways of telling series apart; leave series_identity='auto' with "
+                    "series_embedding."
+                )
         if not isinstance(self.calibration_size, Real) or not 0 < self.calibration_size < 1:
             raise ValueError(
                 f"calibration_size must be a float in (0, 1); got {self.calibration_size!r}."
@@ -277,12 +294,17 @@ class LSTMForecaster(BaseEstimator):
         if self.random_state is not None:
             estimator.set_params(random_state=self.random_state)
         # forwarded parameters: the forecaster's value, when given, replaces the estimator's
-        for name, value in (("device", self.device), ("quantiles", self.quantiles)):
+        id_embedding = None
+        if getattr(self, "identity_", None) == "embedding":
+            id_embedding = (self.n_series_, int(self.series_embedding))
+        for own, name, value in (("device", "device", self.device),
+                                 ("quantiles", "quantiles", self.quantiles),
+                                 ("series_embedding", "id_embedding", id_embedding)):
             if value is None:
                 continue
             if name not in params:
                 raise ValueError(
-                    f"{name} needs an estimator with a {name!r} parameter such as "
+                    f"{own} needs an estimator with the parameter {name!r}, such as "
                     f"LSTMRegressor; {type(estimator).__name__} has none."
                 )
             estimator.set_params(**{name: value})
@@ -292,6 +314,8 @@ class LSTMForecaster(BaseEstimator):
         return np.dtype(getattr(estimator, "dtype", "float64"))
 
     def _identity(self, n_series):
+        if self.series_embedding is not None:
+            return "embedding"
         if self.series_identity == "auto":
             return "onehot" if 1 < n_series <= ONEHOT_MAX_SERIES else "none"
         return self.series_identity if n_series > 1 else "none"
@@ -373,7 +397,10 @@ class LSTMForecaster(BaseEstimator):
         if static is not None:
             matrix, self._static = as_static(static, panel.ids)
             self.static_names_ = list(self._static)
+            self._n_static = matrix.shape[1]
             blocks.append(matrix)
+        if self.identity_ == "embedding":  # the id, last: what id_embedding reads
+            blocks.append(np.arange(self.n_series_, dtype=np.float64)[:, None])
         self._constant = np.hstack(blocks) if blocks else None
 
         recipes = self._recipes(panel)
@@ -667,10 +694,11 @@ class LSTMForecaster(BaseEstimator):
         where = {key: s for s, key in enumerate(self.series_names_)}
         rows = np.array([where.get(key, -1) for key in panel.ids])
         new = rows < 0
-        if new.any() and self.identity_ == "onehot":
+        if new.any() and self.identity_ in ("onehot", "embedding"):
+            code = "a one-hot code" if self.identity_ == "onehot" else "a learnt embedding"
             raise ValueError(
                 f"The series {[panel.ids[i] for i in np.flatnonzero(new)][:5]} were not in fit, "
-                "and this forecaster tells series apart by a one-hot code of the training "
+                f"and this forecaster tells series apart by {code} of the training "
                 "series; refit with series_identity='none' to forecast new series."
             )
         blocks = []
@@ -686,9 +714,11 @@ class LSTMForecaster(BaseEstimator):
                 )
             else:
                 n_onehot = self.n_series_ if self.identity_ == "onehot" else 0
-                blocks.append(self._constant[rows, n_onehot:])
+                blocks.append(self._constant[rows, n_onehot : n_onehot + self._n_static])
         elif static is not None:
             raise ValueError("static was given to predict but the forecaster was fit without.")
+        if self.identity_ == "embedding":
+            blocks.append(rows[:, None].astype(np.float64))
         return rows, (np.hstack(blocks) if blocks else None)
 
     def _future_exog(self, exog, panel, horizons, steps):

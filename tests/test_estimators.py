@@ -431,3 +431,30 @@ def test_huber_loss_is_pulled_less_by_outliers():
         LSTMRegressor(loss="huber", huber_delta=0.0).fit(X, y)
     with pytest.raises(ValueError, match="loss='huber' is for last-state outputs"):
         LSTMRegressor(loss="huber", quantiles=[0.5]).fit(X, y)
+
+
+def test_id_embedding_learns_what_sets_each_id_apart():
+    """id_embedding=(n_ids, dim): the last feature is an id whose learnt vector the network
+    reads; it is not standardised, and bad ids are refused by name."""
+    rng = np.random.RandomState(0)
+    n, T = 500, 6
+    ids = rng.randint(0, 5, n)
+    x = rng.normal(size=(n, T, 1))
+    X = np.concatenate([x, np.repeat(ids[:, None, None], T, axis=1).astype(float)], axis=2)
+    offset = np.array([3.0, -4.0, 4.0, -3.0, 0.0])  # not monotone in the id's number
+    y = x[:, -1, 0] + offset[ids]
+    reg = LSTMRegressor(units=8, epochs=30, id_embedding=(5, 2), random_state=0).fit(X, y)
+    assert reg.score(X, y) > 0.95
+    assert LSTMRegressor(units=8, epochs=30, random_state=0).fit(x, y).score(x, y) < 0.5
+    assert reg.x_mean_[-1] == 0.0 and reg.x_scale_[-1] == 1.0
+    assert reg.state_dict()["id_embedding.weight"].shape == (5, 2)
+    bad = X.copy()
+    bad[0, 2, 1] = 3.0  # the id changes within a sample
+    with pytest.raises(ValueError, match="integer id in \\[0, 5\\)"):
+        reg.predict(bad)
+    with pytest.raises(ValueError, match="integer id in \\[0, 5\\)"):
+        reg.predict(np.concatenate([x[:2], np.full((2, T, 1), 5.0)], axis=2))
+    with pytest.raises(ValueError, match="pair \\(n_ids, dim\\)"):
+        LSTMRegressor(id_embedding=(5,)).fit(X, y)
+    with pytest.raises(ValueError, match="Choose one"):
+        LSTMClassifier(id_embedding=(5, 2), embedding_dim=3).fit(X[:, :, 1], y > 0)

@@ -128,3 +128,34 @@ def test_predictions_do_not_depend_on_batching():
     np.testing.assert_array_equal(full, net32.forward(th, X32, n_threads=1))
     perm = np.random.RandomState(1).permutation(300)
     np.testing.assert_array_equal(full[perm], net32.forward(th, X32[perm], n_threads=2))
+
+
+@pytest.mark.parametrize("units", [(4,), (5, 3)], ids=["one-layer", "stacked"])
+def test_id_embedding_gradient_matches_finite_differences(units):
+    """The id embedding (last feature an integer id) is the plain network on the features
+    with the id's learnt vector beside them at every step; its gradient sums the steps."""
+    rng = np.random.RandomState(0)
+    n, T, F, n_ids, dim = 7, 5, 3, 5, 2  # id 4 is in no row
+    net = LSTMNetwork(F + 1, units, 2, "mse", np.float64, id_embedding=(n_ids, dim))
+    theta = net.init_params(rng) + rng.normal(0, 0.1, net.n_params)
+    ids = np.array([0, 1, 3, 3, 2, 0, 3])
+    X = np.concatenate([rng.normal(size=(n, T, F)),
+                        np.repeat(ids[:, None, None], T, axis=1).astype(float)], axis=2)
+    Y = rng.normal(size=(n, 2))
+    sw = rng.uniform(0.5, 2.0, n)
+    loss_value, grad = _kernel_loss_grad(net, theta, X, Y, sw)
+
+    def f(th):
+        weights = net.state_dict(th)
+        table = weights.pop("id_embedding.weight")
+        inputs = np.concatenate([X[:, :, :F], np.repeat(table[ids][:, None], T, axis=1)],
+                                axis=2)
+        return naive.loss(inputs, Y, weights, net.units, "mse", sw)
+
+    assert loss_value == pytest.approx(f(theta), rel=1e-12)
+    numeric = naive.central_differences(f, theta)
+    naive.assert_gradients_close(net, grad, numeric)
+    # an id no row carries gets no gradient
+    assert np.all(net.tensors(grad)["id_embedding.weight"][1:3].any(axis=1))
+    assert not net.tensors(grad)["id_embedding.weight"][[i for i in range(n_ids)
+                                                           if i not in ids]].any()

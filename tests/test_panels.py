@@ -216,3 +216,30 @@ def test_past_covariates_are_read_beside_the_window(strategy):
         with_past.predict(last_window=y.iloc[:250])
     with pytest.raises(ValueError, match="past_exog goes with a last_window"):
         with_past.predict(past_exog=past)
+
+
+def test_series_embedding_tells_series_apart_with_a_learnt_vector():
+    """series_embedding=k: the network reads a learnt k-vector per series (the estimator's
+    id_embedding), its input width does not grow with the panel, and new ids are refused."""
+    y = ragged()
+    static = pd.DataFrame({"kind": ["a", "b", "a"]}, index=["north", "south", "east"])
+    model = tiny(series_embedding=2, **ONE_RECIPE).fit(y, static=static)
+    assert model.identity_ == "embedding"
+    assert model.estimator_.id_embedding == (3, 2)
+    # value, static one-hot (2), id: not one input per series
+    assert model.estimator_.n_features_in_ == 1 + 2 + 1
+    pred = model.predict()
+    assert set(pred) == set(y)
+    again = tiny(series_embedding=2, **ONE_RECIPE).fit(
+        {k: y[k] for k in ["east", "south", "north"]}, static=static)
+    for key in y:  # the series' order in the input does not matter
+        np.testing.assert_allclose(again.predict()[key], pred[key], rtol=1e-12)
+    with pytest.raises(ValueError, match="learnt embedding of the training series"):
+        model.predict(last_window={"west": y["north"]}, static=static.iloc[:1].set_axis(["west"]))
+    with pytest.raises(ValueError, match="two ways of telling series apart"):
+        tiny(series_embedding=2, series_identity="none").fit(y)
+    from sklearn.linear_model import Ridge
+
+    with pytest.raises(ValueError, match="series_embedding needs an estimator with the "
+                                         "parameter 'id_embedding'"):
+        LSTMForecaster(8, 4, Ridge(), series_embedding=2).fit(y)
