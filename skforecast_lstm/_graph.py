@@ -63,7 +63,7 @@ def _empty(dtype):
     return np.zeros((0, 0), dtype=dtype)
 
 
-def _ids(net, X):
+def _ids(X):
     """The id of each row (the last feature's value at the first step)."""
     return X[:, 0, -1].astype(np.int64)
 
@@ -79,7 +79,7 @@ def _inputs(net, theta, X):
         weight = net.tensors(theta)["id_embedding.weight"]
         x = np.empty((T, B, F - 1 + weight.shape[1]), dtype=net.dtype)
         x[:, :, : F - 1] = X[:, :, :-1].transpose(1, 0, 2)
-        x[:, :, F - 1 :] = weight[_ids(net, X)][None]
+        x[:, :, F - 1 :] = weight[_ids(X)][None]
         return x
     if net.embedding is None:
         return np.ascontiguousarray(X.transpose(1, 0, 2))
@@ -258,7 +258,7 @@ def loss_grad_part(net, theta, grad, X, Y, sw, masks, scale):
     if net.id_embedding is not None:
         # the embedding feeds every step: its gradient is the sum over the steps
         F = X.shape[2]
-        np.add.at(g["id_embedding.weight"], _ids(net, X), d_seq[:, :, F - 1 :].sum(axis=0))
+        np.add.at(g["id_embedding.weight"], _ids(X), d_seq[:, :, F - 1 :].sum(axis=0))
     return loss
 
 

@@ -7,8 +7,6 @@ long frame with the same id and time names for a long frame). Nothing here
 knows about networks.
 """
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
 
@@ -449,6 +447,3 @@ def check_series_length(panel, shortest, lags, steps, name="y"):
             f"values; {listed}{more} are shorter. Drop them, or lower lags or steps."
         )
 
-
-def is_int(value):
-    return isinstance(value, Integral) and not isinstance(value, bool)

@@ -391,18 +391,11 @@ class LSTMForecaster(BaseEstimator):
             self._past_u = _Flat([(v - self._past_stats[0]) / self._past_stats[1]
                                   for v in past_values])
         self.identity_ = self._identity(self.n_series_)
-        self._static, self.static_names_ = None, None
-        blocks = []
-        if self.identity_ == "onehot":
-            blocks.append(np.eye(self.n_series_))
+        self._static, self.static_names_, self._static_matrix = None, None, None
         if static is not None:
-            matrix, self._static = as_static(static, panel.ids)
+            self._static_matrix, self._static = as_static(static, panel.ids)
             self.static_names_ = list(self._static)
-            self._n_static = matrix.shape[1]
-            blocks.append(matrix)
-        if self.identity_ == "embedding":  # the id, last: what id_embedding reads
-            blocks.append(np.arange(self.n_series_, dtype=np.float64)[:, None])
-        self._constant = np.hstack(blocks) if blocks else None
+        self._constant = self._constant_inputs(np.arange(self.n_series_), self._static_matrix)
 
         recipes = self._recipes(panel)
         self._y_scale = np.array([_naive_scale(v) for v in panel.values])
@@ -474,11 +467,14 @@ class LSTMForecaster(BaseEstimator):
                         member.transform.original_units(truth, series)))
         return out
 
+    def _calibration_counts(self, member):
+        """Per series, its forecast origins and how many of the last are held out."""
+        n_origins = np.maximum(member.u.lengths - int(self.steps) - int(self.lags), 0)
+        return n_origins, np.ceil(self.calibration_size * n_origins).astype(np.int64)
+
     def _evidence_origins(self, member):
         """Per series, its non-overlapping held-out origins (``steps`` apart)."""
-        n_origins = np.maximum(member.u.lengths - int(self.steps) - int(self.lags), 0)
-        n_cal = np.ceil(self.calibration_size * n_origins)
-        return np.ceil(n_cal / int(self.steps)).astype(np.int64)
+        return -(-self._calibration_counts(member)[1] // int(self.steps))
 
     def _validation_scores(self, members, holdouts):
         """``validation_scores_``: each recipe's held-out MAE per series."""
@@ -679,7 +675,8 @@ class LSTMForecaster(BaseEstimator):
             panel = panel.tail(self._need)
         if ids is not None:
             ids = list(ids) if isinstance(ids, (list, tuple, np.ndarray, pd.Index)) else [ids]
-            missing = [key for key in ids if key not in panel.position()]
+            known = panel.position()
+            missing = [key for key in ids if key not in known]
             if missing:
                 raise ValueError(
                     f"levels/series {missing[:5]} are not among the series to forecast "
@@ -702,25 +699,35 @@ class LSTMForecaster(BaseEstimator):
                 f"and this forecaster tells series apart by {code} of the training "
                 "series; refit with series_identity='none' to forecast new series."
             )
-        blocks = []
-        if self.identity_ == "onehot":
-            blocks.append(np.eye(self.n_series_)[rows])
+        matrix = None
         if self._static is not None:
             if static is not None:
-                blocks.append(encode_static(static, panel.ids, self._static))
+                matrix = encode_static(static, panel.ids, self._static)
             elif new.any():
                 raise ValueError(
                     "The forecaster was fit with static covariates: pass static= rows for "
                     f"the new series {[panel.ids[i] for i in np.flatnonzero(new)][:5]}."
                 )
             else:
-                n_onehot = self.n_series_ if self.identity_ == "onehot" else 0
-                blocks.append(self._constant[rows, n_onehot : n_onehot + self._n_static])
+                matrix = self._static_matrix[rows]
         elif static is not None:
             raise ValueError("static was given to predict but the forecaster was fit without.")
+        return rows, self._constant_inputs(rows, matrix)
+
+    def _constant_inputs(self, rows, static_matrix):
+        """The inputs every step of a window repeats, for the training series ``rows``.
+
+        The series' one-hot code, its static covariates, and last its index
+        (what ``id_embedding`` reads); None when there are none.
+        """
+        blocks = []
+        if self.identity_ == "onehot":
+            blocks.append(np.eye(self.n_series_)[rows])
+        if static_matrix is not None:
+            blocks.append(static_matrix)
         if self.identity_ == "embedding":
             blocks.append(rows[:, None].astype(np.float64))
-        return rows, (np.hstack(blocks) if blocks else None)
+        return np.hstack(blocks) if blocks else None
 
     def _future_exog(self, exog, panel, horizons, steps):
         """Scaled future exog (n_series, max(steps, model steps), n_exog), or None."""
@@ -896,9 +903,10 @@ class LSTMForecaster(BaseEstimator):
         sources = self._sources(member, model_steps)
         lags, horizon = int(self.lags), int(self.steps)
         selection, cal_series, cal_origins = [], [], []
+        n_origins, n_cals = self._calibration_counts(member)
         for s, (_, first_origin) in enumerate(sources):
-            origins = np.arange(lags, member.u.lengths[s] - horizon)  # lags - 1, + a difference
-            n_cal = int(np.ceil(self.calibration_size * origins.size))
+            origins = lags + np.arange(n_origins[s])  # lags - 1, + a difference
+            n_cal = int(n_cals[s])
             if origins.size - n_cal < 1:
                 raise ValueError(
                     f"Series {self.series_names_[s]!r} is too short to hold out "
