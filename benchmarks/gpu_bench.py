@@ -74,7 +74,7 @@ def bench_pair(torch, B, H, args, torch_device="cuda"):
 
     from skforecast_lstm._kernels import cuda as kernels
     from skforecast_lstm._network import LSTMNetwork, Optimizer
-    from skforecast_lstm._network_cuda import CudaSession
+    from skforecast_lstm._session_cuda import CudaSession
 
     T, F = args.steps, args.features
     rng = np.random.default_rng(0)

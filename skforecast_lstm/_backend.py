@@ -1,8 +1,12 @@
-"""Device selection: which kernels run a fit or a predict.
+"""The plan of a fit or a predict: which device, which kernels.
 
 ``device='cpu'`` runs the Numba CPU kernels (:mod:`._kernels.cpu`);
 ``device='cuda'`` runs their CUDA twins (:mod:`._kernels.cuda`, driven by
-:mod:`._network_cuda`); ``device='auto'`` takes the GPU when one is usable.
+:mod:`._session_cuda`); ``device='auto'`` takes the GPU when one is usable.
+A :class:`Plan` is decided once per fit and once per predict
+(:func:`make_plan`): the device, and whether the fused kernels of the plain
+cell run or the general kernels of the Keras options (:mod:`._graph`). Every
+later choice reads the plan instead of deciding again.
 
 Nothing here touches :mod:`numba.cuda` or the GPU driver at import time: the
 first fit or predict that asks for ``'cuda'`` or ``'auto'`` imports
@@ -14,8 +18,9 @@ tool, not a device.
 """
 
 import functools
+from typing import NamedTuple
 
-__all__ = ["DEVICES", "resolve_device", "forward", "training_session"]
+__all__ = ["DEVICES", "Plan", "make_plan", "resolve_device", "forward", "training_session"]
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -95,23 +100,73 @@ def resolve_device(device):
     return "cuda"
 
 
-def forward(network, theta, X, n_threads, device, wt=None):
-    """Head outputs of ``network`` for 3-D ``X`` on ``device`` (a resolved one).
+class Plan(NamedTuple):
+    """What runs a fit or a predict, decided once by :func:`make_plan`."""
+
+    device: str
+    """``'cpu'`` or ``'cuda'``."""
+    fused: bool
+    """The fused kernels of the plain cell (else the general ones of :mod:`._graph`)."""
+    dropout: float
+    recurrent_dropout: float
+    l2: float
+
+
+def make_plan(network, device, dropout=0.0, recurrent_dropout=0.0, l2=0.0, training=True):
+    """The :class:`Plan` of a fit (``training=True``) or a predict of ``network``.
+
+    The fused kernels run plain networks (``network.plain``: one direction,
+    tanh/sigmoid, last state, no embeddings) except while training with
+    dropout masks. The GPU runs plain networks without dropout or ``l2``:
+    ``device='auto'`` falls back to the CPU for the others, ``device='cuda'``
+    refuses them (also in predict, for a model trained with them).
+
+    Raises
+    ------
+    ValueError
+        ``device='cuda'`` for a network the GPU kernels do not run.
+    RuntimeError
+        ``device='cuda'`` when no GPU is usable (see :func:`resolve_device`).
+    """
+    resolved = resolve_device(device)
+    masked = bool(dropout or recurrent_dropout)
+    if resolved == "cuda" and (not network.plain or masked or l2):
+        if device == "auto":
+            resolved = "cpu"
+        else:
+            raise ValueError(
+                "device='cuda' runs the plain network (tanh cell, one direction, last state, "
+                "no dropout, no l2); embedding, id_embedding, bidirectional, sequence "
+                "outputs, other activations, dropout and l2 run on device='cpu'."
+            )
+    fused = network.plain and not (training and masked)
+    return Plan(resolved, fused, float(dropout), float(recurrent_dropout), float(l2))
+
+
+def forward(plan, network, theta, X, n_threads, wt=None, x_stats=None):
+    """Head outputs of ``network`` for 3-D ``X`` as ``plan`` says.
 
     ``wt``: the CPU's cached inference weights (``network.inference_weights``),
-    computed on the way when None. Returns a NumPy array in every case.
+    computed on the way when None; ``x_stats``: see ``LSTMNetwork.forward``.
+    Returns a NumPy array in every case.
     """
-    if device == "cuda":
-        from ._network_cuda import forward as cuda_forward
+    if plan.device == "cuda":
+        from ._session_cuda import forward as cuda_forward
 
         return cuda_forward(network, theta, X)
-    return network.forward(theta, X, n_threads, wt)
+    return network.forward(theta, X, n_threads, wt, x_stats, fused=plan.fused)
 
 
-def training_session(network, theta, optimizer, X, Y, sw, device):
-    """A :class:`._network_cuda.CudaSession` for ``device='cuda'``; ``None`` on the CPU."""
-    if device != "cuda":
-        return None
-    from ._network_cuda import CudaSession
+def training_session(plan, network, theta, optimizer, X, Y, sw, rng, n_threads):
+    """The session of one fit on the plan's device.
 
-    return CudaSession(network, theta, optimizer, X, Y, sw)
+    A :class:`._session_cuda.CudaSession` for the GPU, a
+    :class:`._session_cpu.CpuSession` for the CPU: the same calls.
+    """
+    if plan.device == "cuda":
+        from ._session_cuda import CudaSession
+
+        return CudaSession(network, theta, optimizer, X, Y, sw)
+    from ._session_cpu import CpuSession
+
+    return CpuSession(network, theta, optimizer, X, Y, sw, plan, rng, n_threads)

@@ -2,7 +2,6 @@
 
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,20 +14,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from . import _precompile
-from ._backend import forward, resolve_device, training_session
-from ._graph import draw_masks
-from ._network import (
-    ACTIVATIONS,
-    N_CHUNKS,
-    NON_FINITE_INPUT,
-    PARALLEL_PREDICT_ROWS,
-    LSTMNetwork,
-    Optimizer,
-    blas_single_thread,
-    effective_n_threads,
-)
+from ._backend import forward, make_plan, training_session
+from ._network import ACTIVATIONS, NON_FINITE_INPUT, LSTMNetwork, Optimizer
 from ._scaling import standard_stats, standardize
+from ._threads import PARALLEL_PREDICT_ROWS, blas_single_thread, effective_n_threads
 from ._validation import (
     as_sequences,
     as_tokens,
@@ -275,19 +264,10 @@ class _BaseLSTM(BaseEstimator):
             recurrent_activation=self.recurrent_activation,
         )
 
-    def _device(self, network):
-        """The resolved device; the GPU runs plain networks only."""
-        device = resolve_device(self.device)
-        options = self.dropout or self.recurrent_dropout or self.l2
-        if device == "cuda" and network is not None and (not network.plain or options):
-            if self.device == "auto":
-                return "cpu"
-            raise ValueError(
-                "device='cuda' runs the plain network (tanh cell, one direction, last state, "
-                "no dropout, no l2); embedding, id_embedding, bidirectional, sequence "
-                "outputs, other activations, dropout and l2 run on device='cpu'."
-            )
-        return device
+    def _plan(self, training):
+        """The :class:`._backend.Plan` of this fit or predict: device and kernels."""
+        return make_plan(self._network, self.device, self.dropout, self.recurrent_dropout,
+                         self.l2, training)
 
     def _dtype(self):
         return resolve_dtype(self.dtype)
@@ -337,14 +317,12 @@ class _BaseLSTM(BaseEstimator):
         if "_theta" not in self.__dict__:
             check_is_fitted(self, "_theta")
         network = self._network
-        device = self._device(network)
-        in_kernel = device == "cpu" and network.plain
+        plan = self._plan(training=False)
+        in_kernel = plan.device == "cpu" and plan.fused
         X3, stats = self._predict_sequences(X, in_kernel)
         n_threads = 1 if X3.shape[0] < PARALLEL_PREDICT_ROWS else effective_n_threads(self.n_jobs)
-        if in_kernel:
-            out = network.forward(self._theta, X3, n_threads, self._inference_weights(), stats)
-        else:
-            out = forward(network, self._theta, X3, n_threads, device)
+        wt = self._inference_weights() if in_kernel else None
+        out = forward(plan, network, self._theta, X3, n_threads, wt, stats)
         # scikit-learn's convention: predictions in float64, whatever the compute dtype
         out = np.asarray(out, dtype=np.float64)
         return self._unscale_outputs(out)
@@ -354,13 +332,11 @@ class _BaseLSTM(BaseEstimator):
         return out
 
     def _inference_weights(self):
-        """Transposed weights of the plain network's predict, kept until the weights change.
+        """Transposed weights of the fused predict, kept until the weights change.
 
         The cache is a dict made by fit and filled here, so predict leaves the
         estimator's ``__dict__`` as it was.
         """
-        if not self._network.plain:
-            return None
         cache = self.__dict__.get("_infer_cache")
         wt = None if cache is None else cache.get("wt")
         if wt is None:
@@ -436,13 +412,15 @@ class _BaseLSTM(BaseEstimator):
             # a constant schedule follows set_params; a plateau schedule carries on
             self._lr = float(self.learning_rate)
             self._plateau = [np.inf, 0]
-        device = self._device(self._network)
-        self._weight_mask = self._network.weight_mask() if self.l2 else None
+        return self._fit_stochastic(X3, Y, sw, incremental)
 
+    def _fit_stochastic(self, X3, Y, sw, incremental):
+        """The epochs of one ``fit`` (or the one of a ``partial_fit``) on prepared arrays."""
+        plan = self._plan(training=True)
         n = X3.shape[0]
         X_val = Y_val = None
-        stop_on_loss = isinstance(self.early_stopping, str)  # 'loss': the training loss
-        if self.early_stopping and not stop_on_loss and not incremental:
+        validates = self.early_stopping and not isinstance(self.early_stopping, str)
+        if validates and not incremental:
             n_val = int(np.ceil(self.validation_fraction * n))
             if n - n_val < 1:
                 raise ValueError(
@@ -452,8 +430,8 @@ class _BaseLSTM(BaseEstimator):
             # time order: validate on the last samples, never a random split
             X_val, Y_val, sw_val = X3[n - n_val :], Y[n - n_val :], sw[n - n_val :]
             X3, Y, sw = X3[: n - n_val], Y[: n - n_val], sw[: n - n_val]
-            best_theta = self._theta.copy()
-            best_val = np.inf
+            self._best_theta = self._theta.copy()
+            self._best_val = np.inf
 
         epochs = 1 if incremental else self.epochs
         n_threads = effective_n_threads(self.n_jobs)
@@ -463,51 +441,31 @@ class _BaseLSTM(BaseEstimator):
         baseline = max(self._constant_loss(Y, sw), 0.01 * unit)
         first_epoch = len(self.loss_curve_)
         self._first_batch_loss = None  # the loss at this fit's starting weights
-        self.device_ = device
-        if (device == "cpu" and self._network.plain
-                and not (self.dropout or self.recurrent_dropout)):
-            # an empty Numba cache: the backward pass and predict compile in a
-            # second process while this one compiles the rest
-            _precompile.start(self._network.dtype, n_threads)
-        session = training_session(
-            self._network, self._theta, self._optimizer, X3, Y, sw, device
-        )
-        grads = np.zeros((N_CHUNKS, self._network.n_params), dtype=dtype)
-        pool = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
+        self.device_ = plan.device
+        session = training_session(plan, self._network, self._theta, self._optimizer, X3, Y,
+                                   sw, self._rng, n_threads)
         diverged = interrupted = False
         try:
             with blas_single_thread():
                 for _ in range(epochs):
                     start = time.perf_counter()
-                    loss, diverged = self._epoch(X3, Y, sw, grads, pool, session)
-                    if session is not None and not diverged:
-                        session.pull(self._theta, self._optimizer)
+                    loss, diverged = self._epoch(session, X3.shape[0])
                     if diverged:
                         break
+                    session.pull(self._theta, self._optimizer)
                     self.n_iter_ += 1
                     self.loss_curve_.append(loss)
                     self.t_ += X3.shape[0]
                     message = f"Epoch {self.n_iter_}/{epochs if incremental else self.epochs}"
                     message += f" - loss: {loss:.6g}"
                     if X_val is not None:
-                        val_out = forward(self._network, self._theta, X_val, n_threads, device)
+                        val_out = forward(plan, self._network, self._theta, X_val, n_threads)
                         val_loss = self._loss_value(val_out, Y_val, sw_val)
                         self.validation_loss_curve_.append(val_loss)
                         self.validation_scores_.append(self._output_score(val_out, Y_val))
                         message += f" - val_loss: {val_loss:.6g}"
-                        if val_loss < best_val - self.tol:
-                            best_val = val_loss
-                            best_theta = self._theta.copy()
-                            self.best_validation_score_ = self.validation_scores_[-1]
-                            self._no_improvement = 0
-                        else:
-                            self._no_improvement += 1
-                    elif stop_on_loss and not incremental:
-                        if loss > self.best_loss_ - self.tol:
-                            self._no_improvement += 1
-                        else:
-                            self._no_improvement = 0
-                    self.best_loss_ = min(self.best_loss_, loss)
+                    self._update_no_improvement_count(
+                        loss, val_loss if X_val is not None else None, incremental)
                     if self.lr_schedule == "plateau":
                         self._schedule(val_loss if X_val is not None else loss)
                     if self.verbose:
@@ -520,9 +478,9 @@ class _BaseLSTM(BaseEstimator):
             # as scikit-learn's MLP: keep what was learnt so far, say so, return
             interrupted = True
         finally:
-            if pool is not None:
-                pool.shutdown()
-            self._network.release_workspaces()
+            session.close()
+            best_theta = self.__dict__.pop("_best_theta", None)
+            self.__dict__.pop("_best_val", None)
         if X_val is not None and self.best_validation_score_ is not None:
             self._theta = best_theta
         if interrupted:
@@ -532,7 +490,7 @@ class _BaseLSTM(BaseEstimator):
                 "completed gradient step" + (" (best validation epoch)" if X_val is not None
                                              else "") + " and can predict or train on.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         if not diverged and not interrupted:
             start = self._first_batch_loss
@@ -550,70 +508,48 @@ class _BaseLSTM(BaseEstimator):
                 "gradient became NaN or infinite. The last finite weights were kept. Lower "
                 f"learning_rate (now {self.learning_rate}), set clipnorm, or scale X and y.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return self
 
-    def _epoch(self, X3, Y, sw, grads, pool, session=None):
-        n = X3.shape[0]
+    def _update_no_improvement_count(self, loss, val_loss, incremental):
+        """Count epochs without improvement of the monitored loss.
+
+        The validation loss with early stopping (its best weights are kept),
+        the training loss with ``early_stopping='loss'``, else none.
+        """
+        if val_loss is not None:
+            if val_loss < self._best_val - self.tol:
+                self._best_val = val_loss
+                self._best_theta = self._theta.copy()
+                self.best_validation_score_ = self.validation_scores_[-1]
+                self._no_improvement = 0
+            else:
+                self._no_improvement += 1
+        elif self.early_stopping == "loss" and not incremental:
+            if loss > self.best_loss_ - self.tol:
+                self._no_improvement += 1
+            else:
+                self._no_improvement = 0
+        self.best_loss_ = min(self.best_loss_, loss)
+
+    def _epoch(self, session, n):
+        """One pass over the ``n`` training samples in minibatches; ``(loss, diverged)``."""
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
-        order = order.astype(np.int64)
+        session.set_order(order.astype(np.int64))
         batch = min(self.batch_size, n)
         total = 0.0
         opt = self._optimizer
-        if session is not None:
-            # device='cuda': weights and data live on the GPU; the host arrays hold the
-            # state of the epoch's start until the epoch is pulled, so divergence
-            # falls back to them
-            session.set_order(order)
-            state = backup = ()
-            step_at_start = opt.step
-        else:
-            # a copy of the state before each step: a step that produces NaN/inf is undone
-            state = (self._theta, opt.m, opt.v)
-            backup = [a.copy() for a in state]
         for start in range(0, n, batch):
-            idx = order[start : start + batch]
-            for saved, current in zip(backup, state):
-                np.copyto(saved, current)
-            try:
-                if session is not None:
-                    loss, norm = session.step(
-                        start, start + idx.size, opt, self._lr, self.beta_1,
-                        self.beta_2, self.epsilon, self.momentum, self.clipnorm,
-                    )
-                else:
-                    masks = None
-                    if self.dropout or self.recurrent_dropout:
-                        masks = draw_masks(self._network, idx.size, self._rng, self.dropout,
-                                           self.recurrent_dropout)
-                    loss, n_parts = self._network.loss_grad(
-                        self._theta, X3, Y, sw, idx, grads, pool, masks=masks
-                    )
-                    if self.l2:
-                        # Keras' l2 regulariser on every weight matrix: l2 * sum(w ** 2)
-                        decayed = self._theta * self._weight_mask
-                        grads[0] += (2 * self.l2) * decayed
-                        loss += self.l2 * float(np.dot(decayed, decayed))
-                    norm = self._network.apply(
-                        self._theta, grads, n_parts, opt, self._lr, self.beta_1,
-                        self.beta_2, self.epsilon, self.momentum, self.clipnorm,
-                    )
-            except KeyboardInterrupt:
-                # kernels run to completion, so the state is one step or the other,
-                # unless the interrupted step made it non-finite
-                if not np.isfinite(self._theta).all():
-                    for saved, current in zip(backup, state):
-                        np.copyto(current, saved)
-                raise
+            stop = min(start + batch, n)
+            loss, norm = session.step(start, stop, opt, self._lr, self.beta_1, self.beta_2,
+                                      self.epsilon, self.momentum, self.clipnorm)
             if not (np.isfinite(norm) and np.isfinite(loss)):
-                for saved, current in zip(backup, state):
-                    np.copyto(current, saved)
-                opt.step = step_at_start if session is not None else opt.step - 1
+                session.rollback(opt)
                 return total / max(start, 1), True
             if self._first_batch_loss is None:
                 self._first_batch_loss = loss
-            total += loss * idx.size
+            total += loss * (stop - start)
         return total / n, False
 
     def _schedule(self, monitored):
@@ -671,7 +607,7 @@ class _BaseLSTM(BaseEstimator):
             + ("" if self._scaled else " With standardize=False, also check that X and y "
                "are of unit scale."),
             RuntimeWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
 
     def _fit_target_scaling(self, Y, sw):

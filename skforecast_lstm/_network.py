@@ -13,19 +13,14 @@ fit gives bit-identical weights with ``n_jobs=1`` and ``n_jobs=2``.
 """
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 
-from . import _graph, _precompile
+from . import _graph
 from ._kernels import cpu, layers
+from ._threads import N_CHUNKS, PARALLEL_PREDICT_ROWS, in_threads
 
-__all__ = [
-    "LSTMNetwork", "Optimizer", "effective_n_threads", "blas_single_thread", "thread_budget",
-]
+__all__ = ["LSTMNetwork", "Optimizer"]
 
 LOSSES = {
     "mse": cpu.LOSS_MSE,
@@ -36,116 +31,12 @@ LOSSES = {
 }
 OPTIMIZERS = {"adam": cpu.OPT_ADAM, "sgd": cpu.OPT_SGD}
 
-N_CHUNKS = 2
 MIN_CHUNK_ROWS = 8
-# predict on fewer rows than this runs in the calling thread (latency path)
-PARALLEL_PREDICT_ROWS = 256
 # rows per block of the BLAS-based predict of networks with options
 PREDICT_BLOCK = 256
 
 
 NON_FINITE_INPUT = "Input X contains NaN or infinity."
-
-
-def _in_threads(n, n_threads, run):
-    """``run(lo, hi)`` over ``n`` rows split evenly across ``n_threads``; its results."""
-    bounds = np.linspace(0, n, n_threads + 1).astype(int)
-    with blas_single_thread(), ThreadPoolExecutor(n_threads - 1) as pool:
-        futures = [pool.submit(run, bounds[p], bounds[p + 1]) for p in range(1, n_threads)]
-        first = run(bounds[0], bounds[1])
-        return [first] + [f.result() for f in futures]
-
-
-_budget = threading.local()
-
-
-@contextmanager
-def thread_budget(n_threads):
-    """Cap the threads of fits and predicts with ``n_jobs=None`` in this thread.
-
-    Process-wide limits (``OMP_NUM_THREADS``, set by joblib's loky workers and
-    dask's nannies) cannot tell apart several tasks that share one process as
-    threads; this per-thread cap can. Results do not depend on it.
-    """
-    previous = getattr(_budget, "n_threads", None)
-    _budget.n_threads = n_threads
-    try:
-        yield
-    finally:
-        _budget.n_threads = previous
-
-
-def effective_n_threads(n_jobs):
-    """Number of threads a fit or predict may use.
-
-    ``None`` means all cores (at most ``N_CHUNKS``), unless this process is a
-    worker of a parallel scikit-learn/joblib job: then the threads joblib
-    allows per worker (``OMP_NUM_THREADS`` in process workers, one thread in
-    thread workers), so that ``GridSearchCV(n_jobs=2)`` does not run 2 x 2
-    threads on 2 cores; :func:`thread_budget` can lower it further.
-    Negative values count back from the number of cores, as in joblib.
-    """
-    n_cpus = os.cpu_count() or 1
-    if n_jobs is None:
-        limit = os.environ.get("OMP_NUM_THREADS", "")
-        n = int(limit) if limit.isdigit() and int(limit) > 0 else None
-        if n is None:
-            n = 1 if _inside_joblib_worker() else n_cpus
-        cap = getattr(_budget, "n_threads", None)
-        if cap is not None:
-            n = min(n, cap)
-        return max(1, min(n, n_cpus, N_CHUNKS))
-    if n_jobs < 0:
-        n_jobs = max(1, n_cpus + 1 + n_jobs)
-    return max(1, min(n_jobs, N_CHUNKS))
-
-
-def _inside_joblib_worker():
-    # joblib runs tasks under a nested backend whose nesting level is >= 1
-    from joblib.parallel import get_active_backend
-
-    backend, _ = get_active_backend()
-    return (getattr(backend, "nesting_level", 0) or 0) >= 1
-
-
-_blas_lock = threading.Lock()
-_blas_state = {"users": 0, "controller": None, "restore": None}
-
-
-def _blas_controller():
-    if _blas_state["controller"] is None:
-        # The plain kernels call NumPy's OpenBLAS (see _blas.py), loaded with
-        # NumPy; the kernels of the Keras options and the fallback call np.dot,
-        # i.e. SciPy's BLAS, which must be loaded before threadpoolctl looks for
-        # libraries to be limited.
-        import scipy.linalg.cython_blas  # noqa: F401
-        from threadpoolctl import ThreadpoolController
-
-        _blas_state["controller"] = ThreadpoolController()
-    return _blas_state["controller"]
-
-
-@contextmanager
-def blas_single_thread():
-    """Limit BLAS to one thread while any fit or predict of ours runs.
-
-    Our own threads split the work; BLAS threads inside them would
-    oversubscribe the cores. Reference-counted, so concurrent fits in several
-    threads restore the user's setting only when the last one ends.
-    """
-    with _blas_lock:
-        if _blas_state["users"] == 0:
-            controller = _blas_controller()
-            _blas_state["restore"] = controller.limit(limits=1, user_api="blas")
-        _blas_state["users"] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_state["users"] -= 1
-            if _blas_state["users"] == 0:
-                _blas_state["restore"].restore_original_limits()
-                _blas_state["restore"] = None
 
 
 class Optimizer:
@@ -399,20 +290,23 @@ class LSTMNetwork:
         return [idx[bounds[k] : bounds[k + 1]] for k in range(n_parts)]
 
     def loss_grad(self, theta, X, Y, sw, idx, grads, pool=None, batch_weight=None,
-                  masks=None):
+                  masks=None, fused=None):
         """Weighted mean loss of the rows ``idx`` and its gradient.
 
         The gradient of each part goes to a row of ``grads``
         (shape ``(N_CHUNKS, n_params)``); :meth:`apply` sums them. ``masks``
-        (:class:`_graph.Masks`) are the minibatch's dropout masks.
-        Returns ``(loss, n_parts)``.
+        (:class:`_graph.Masks`) are the minibatch's dropout masks. ``fused``:
+        the plan's choice of kernels (None: the fused ones for a plain
+        network without masks). Returns ``(loss, n_parts)``.
         """
+        if fused is None:
+            fused = self.plain and masks is None
         parts = self.chunks(idx)
         if batch_weight is None:
             batch_weight = self._output_rows(X, Y, idx)
         denom = float(batch_weight)
         scale = 1.0 / denom
-        if self.plain and masks is None:
+        if fused:
 
             def run(p):
                 return self._part_loss_grad(theta, grads, p, X, Y, sw, parts[p], scale)
@@ -483,8 +377,6 @@ class LSTMNetwork:
             else:
                 dx = ws.empty
             gates, c, h = states[k]
-            if _precompile.helpers:
-                _precompile.wait("lstm_layer_backward", self.dtype)
             cpu.lstm_layer_backward(inputs[k], w_ih, w_hh, gates, c, h, dh, gw_ih, gw_hh, gb, dx)
             ws.swap("dh", "dx")
             dh = dx
@@ -534,11 +426,13 @@ class LSTMNetwork:
         """Transposed weights for :meth:`forward`; recompute whenever ``theta`` changes."""
         return cpu.inference_weights(theta, self.layers)
 
-    def forward(self, theta, X, n_threads=1, wt=None, x_stats=None):
+    def forward(self, theta, X, n_threads=1, wt=None, x_stats=None, fused=None):
         """Outputs of the head (probabilities for classification).
 
-        ``(n, K)``, or ``(n, steps, K)`` for sequence outputs. Plain networks
-        compute each row on its own (results independent of batching), with
+        ``(n, K)``, or ``(n, steps, K)`` for sequence outputs. ``fused``: the
+        plan's choice of kernels (None: the fused ones for a plain network).
+        The fused kernels compute each row on its own (results independent of
+        batching), with
         ``wt``, the :meth:`inference_weights` of ``theta`` (computed here if
         None), standardise ``X`` on the way with ``x_stats`` (``(shift,
         scale)``, float64 per feature; None: ``X`` is standardised already)
@@ -548,20 +442,20 @@ class LSTMNetwork:
         """
         n = X.shape[0]
         threaded = n >= PARALLEL_PREDICT_ROWS and n_threads > 1
-        if self.plain:
+        if fused is None:
+            fused = self.plain
+        if fused:
             out = np.empty((n, self.n_outputs), dtype=self.dtype)
             if wt is None:
                 wt = cpu.inference_weights(theta, self.layers)
             if x_stats is None:
                 x_stats = (np.zeros(X.shape[2]), np.ones(X.shape[2]))
             shift, scale = x_stats
-            if _precompile.helpers:
-                _precompile.wait("network_forward", self.dtype)
             if not threaded:  # the latency path: no closure, no slices
                 finite = cpu.network_forward(theta, wt, self.layers, self.head, X, shift, scale,
                                              self.loss_code, out)
             else:
-                finite = all(_in_threads(n, n_threads, lambda lo, hi: cpu.network_forward(
+                finite = all(in_threads(n, n_threads, lambda lo, hi: cpu.network_forward(
                     theta, wt, self.layers, self.head, X[lo:hi], shift, scale, self.loss_code,
                     out[lo:hi])))
             if not finite:
@@ -581,7 +475,7 @@ class LSTMNetwork:
                 out[start:stop] = _graph.forward_part(self, theta, X[start:stop])
 
         if threaded:
-            _in_threads(n, n_threads, run)
+            in_threads(n, n_threads, run)
         else:
             run(0, n)
         return out

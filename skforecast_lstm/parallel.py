@@ -27,7 +27,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import check_random_state
 
-from ._network import thread_budget
+from ._threads import thread_budget
 from ._validation import resolve_dtype
 
 __all__ = ["parallel_map", "warm_up"]

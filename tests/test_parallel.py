@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from joblib import parallel_config
 
-from skforecast_lstm._network import effective_n_threads, thread_budget
+from skforecast_lstm._threads import effective_n_threads, thread_budget
 from skforecast_lstm.parallel import parallel_map, warm_up
 
 

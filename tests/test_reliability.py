@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from sklearn.model_selection import GridSearchCV
 
 from skforecast_lstm import LSTMClassifier, LSTMRegressor
-from skforecast_lstm._network import LSTMNetwork, effective_n_threads
+from skforecast_lstm._network import LSTMNetwork
+from skforecast_lstm._threads import effective_n_threads
 
 TINY = dict(units=2, epochs=1, batch_size=4, random_state=0, n_jobs=1)
 N_CASES = 1500  # per estimator and per test: a few thousand generated cases per estimator

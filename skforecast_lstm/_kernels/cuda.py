@@ -77,7 +77,7 @@ the same GPU.
 Launches per minibatch and layer: ``2 T`` step kernels plus about 10 others,
 independent of ``B`` and ``H``. Weights, optimizer state, activations and the
 whole training set stay on the device for a fit (the driver is
-:mod:`skforecast_lstm._network_cuda`); per minibatch only the loss and the
+:mod:`skforecast_lstm._session_cuda`); per minibatch only the loss and the
 gradient norm (two float64) come back, to stop on divergence as the CPU does.
 
 The geometry constants below are read when a kernel is compiled; the tests
@@ -616,7 +616,7 @@ def _optimizer_update(theta, g, m, v, partial, opt_kind, lr, lr_t, beta_1, beta_
             theta[p] += m[p]
 
 
-def _launch_apply(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm,
+def launch_apply(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm,
                   ws, norm_out):
     partial = ws.get("norm_partials", (REDUCE_BLOCKS,), np.float64)
     _sum_parts_and_square[REDUCE_BLOCKS, REDUCE_THREADS](grads, partial)
@@ -643,7 +643,7 @@ def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, s
     """
     ws = Workspace() if workspace is None else workspace
     out = ws.get("scalars", (2,), np.float64)
-    _launch_apply(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm,
+    launch_apply(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm,
                   ws, out[1:])
     return float(out[1:].copy_to_host()[0])
 
@@ -736,7 +736,7 @@ def _forward_layers(theta, layers, x, ws, prefix):
     return stack
 
 
-def _network_loss_grad_async(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quantiles,
+def network_loss_grad_async(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quantiles,
                              scale, ws, loss_out):
     # as network_loss_grad, but the loss stays on the device in loss_out[0]
     layers = np.asarray(layers)
@@ -793,7 +793,7 @@ def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quant
     """
     ws = Workspace() if workspace is None else workspace
     out = ws.get("scalars", (2,), np.float64)
-    _network_loss_grad_async(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quantiles,
+    network_loss_grad_async(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quantiles,
                              scale, ws, out[:1])
     return float(out[:1].copy_to_host()[0])
 

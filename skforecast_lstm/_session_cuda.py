@@ -1,7 +1,8 @@
 """The GPU side of a fit: device copies of the weights, optimizer state and data.
 
 A :class:`CudaSession` lives for one call of ``fit``/``partial_fit`` with
-``device='cuda'``. It copies the training set, the parameters and the
+``device='cuda'``; it answers the calls of its CPU twin,
+:class:`._session_cpu.CpuSession`. It copies the training set, the parameters and the
 optimizer state to the device once; every minibatch then runs forward, BPTT
 and the optimizer step there (:mod:`._kernels.cuda`), with only the order of
 the samples going up once per epoch and the loss and gradient norm (two
@@ -55,10 +56,12 @@ class CudaSession:
         self.workspace = kernels.Workspace()
         self.scalars = self.workspace.get("scalars", (2,), np.float64)
         self.order = None
+        self.steps = 0  # steps since set_order: the host arrays hold the state before them
 
     def set_order(self, order):
         """Upload this epoch's sample order (int64), once per epoch."""
         self.order = cuda.to_device(np.ascontiguousarray(order, dtype=np.int64))
+        self.steps = 0
 
     def step(self, start, stop, optimizer, learning_rate, beta_1, beta_2, epsilon, momentum,
              clipnorm):
@@ -74,13 +77,14 @@ class CudaSession:
         net = self.network
         idx = self.order[start:stop]
         size = stop - start
-        kernels._network_loss_grad_async(
+        kernels.network_loss_grad_async(
             self.theta, self.grads[0], net.layers, net.head, self.X, self.Y, self.sw, idx,
             net.loss_code, self.quantiles, 1.0 / size, self.workspace, self.scalars[:1],
         )
         optimizer.step += 1
+        self.steps += 1
         b1 = beta_1 if optimizer.code == OPT_ADAM else momentum
-        kernels._launch_apply(
+        kernels.launch_apply(
             self.theta, self.grads, optimizer.code, self.m, self.v, float(learning_rate),
             float(b1), float(beta_2), float(epsilon), optimizer.step,
             -1.0 if clipnorm is None else float(clipnorm), self.workspace, self.scalars[1:],
@@ -88,12 +92,24 @@ class CudaSession:
         loss, norm = self.scalars.copy_to_host()
         return float(loss) / size, float(norm)
 
+    def rollback(self, optimizer):
+        """Undo the epoch so far (a step's loss or gradient was not finite).
+
+        The host arrays, pulled at the end of the last good epoch, are what is
+        kept; the device copies are not used again.
+        """
+        optimizer.step -= self.steps
+        self.steps = 0
+
     def pull(self, theta, optimizer):
         """Copy the device weights and optimizer state into the host arrays."""
         self.theta.copy_to_host(theta)
         self.m.copy_to_host(optimizer.m)
         if optimizer.v.size:
             self.v.copy_to_host(optimizer.v)
+
+    def close(self):
+        """Nothing to stop: the device arrays go with the session."""
 
 
 def forward(network, theta, X):
