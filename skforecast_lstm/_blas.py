@@ -1,10 +1,10 @@
 """GEMM for the kernels: NumPy's own OpenBLAS, called by symbol name from compiled code.
 
-Why not ``np.dot`` inside ``@njit``: Numba's ``np.dot`` calls SciPy's OpenBLAS, and that build
-(0.3.30 here) serialises calls made at the same time from two threads, so the two halves of a
-minibatch ran their GEMMs one after the other (measured: two threads 1.00x one thread on per-step
-shapes; NumPy's OpenBLAS 0.3.31 gives 1.5x). ``np.dot`` also has no ``beta`` (accumulate into the
-output) and compiles one specialisation per operand layout.
+Why not ``np.dot`` inside ``@njit``: Numba's ``np.dot`` calls SciPy's OpenBLAS, whose build
+serialised calls made at the same time from two threads, so the two halves of a minibatch ran
+their GEMMs one after the other (``benchmarks/NOTES.md``, 5). ``np.dot`` also has no ``beta``
+(accumulate into the output) and compiles one specialisation per operand layout. Every compiled
+kernel, the plain cell's and the Keras options', calls :func:`gemm`: one BLAS in play.
 
 How: at import, the address of ``cblas_sgemm``/``cblas_dgemm`` in NumPy's bundled OpenBLAS is
 registered with LLVM under a fixed name (``llvmlite.binding.add_symbol``); kernels call that name

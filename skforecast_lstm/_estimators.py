@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from ._backend import forward, make_plan, training_session
+from ._kernels.losses import loss_rows
 from ._network import ACTIVATIONS, NON_FINITE_INPUT, LSTMNetwork, Optimizer
 from ._scaling import standard_stats, standardize
 from ._threads import PARALLEL_PREDICT_ROWS, blas_single_thread, effective_n_threads
@@ -623,22 +624,7 @@ class _BaseLSTM(BaseEstimator):
         out = out.reshape(-1, K)
         Y = Y.reshape(-1, K)
         rows_per_sample = out.shape[0] // n
-        kind = self._network.loss
-        if kind == "mse":
-            per = ((out - Y) ** 2).mean(axis=1)
-        elif kind == "binary":
-            p = np.clip(out[:, 0].astype(float), 1e-12, 1 - 1e-12)
-            per = -(Y[:, 0] * np.log(p) + (1 - Y[:, 0]) * np.log(1 - p))
-        elif kind == "softmax":
-            per = -(Y * np.log(np.clip(out.astype(float), 1e-12, None))).sum(axis=1)
-        elif kind == "huber":
-            e = np.abs(out - Y)
-            d = self._network.quantiles
-            per = np.where(e <= d, 0.5 * e**2, d * (e - 0.5 * d)).mean(axis=1)
-        else:
-            e = Y - out
-            q = self._network.quantiles
-            per = np.maximum(q * e, (q - 1) * e).mean(axis=1)
+        per = loss_rows(self._network.loss_code, out, Y, self._network.quantiles)
         return float((np.repeat(sw, rows_per_sample) * per).sum() / out.shape[0])
 
     def _class_sample_weight(self, y):

@@ -14,6 +14,7 @@ bidirectional layer are the forward and backward states concatenated per step.
 import numpy as np
 
 from ._kernels import cpu, layers
+from ._kernels.layout import layer_views
 
 __all__ = ["Masks", "draw_masks", "loss_grad_part", "forward_part", "step_mask"]
 
@@ -92,15 +93,14 @@ def _inputs(net, theta, X):
 
 def _run_layer(net, theta, row, x, smask, h_mask, store):
     """One direction of one layer; returns its states ``(T + 1, B, H)``."""
-    n_in, H, o_ih, o_hh, o_b = (int(v) for v in row)
+    H = int(row[1])
     T, B, _ = x.shape
-    w_ih = theta[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in)
-    w_hh = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
+    w_ih, w_hh, bias = layer_views(theta, row)
     gates = np.empty((T, B, 4 * H), dtype=net.dtype)
     c = np.zeros((T + 1, B, H), dtype=net.dtype)
     h = np.zeros((T + 1, B, H), dtype=net.dtype)
     hm = _empty(net.dtype) if h_mask is None else h_mask
-    layers.layer_forward(x, w_ih, w_hh, theta[o_b : o_b + 4 * H], net.act, net.rec_act,
+    layers.layer_forward(x, w_ih, w_hh, bias, net.act, net.rec_act,
                          smask, hm, gates, c, h)
     if store is not None:
         store.append((row, x, gates, c, h, smask, hm))
@@ -264,15 +264,13 @@ def loss_grad_part(net, theta, grad, X, Y, sw, masks, scale):
 
 def _backward_layer(net, theta, grad, entry, dh, need_dx):
     row, x, gates, c, h, smask, hm = entry
-    n_in, H, o_ih, o_hh, o_b = (int(v) for v in row)
+    n_in = int(row[0])
     T, B, _ = x.shape
-    w_ih = theta[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in)
-    w_hh = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
+    w_ih, w_hh, _ = layer_views(theta, row)
+    gw_ih, gw_hh, gb = layer_views(grad, row)
     dx = np.empty((T, B, n_in) if need_dx else (0, 0, 0), dtype=net.dtype)
     layers.layer_backward(
         x, w_ih, w_hh, gates, c, h, net.act, net.rec_act, smask, hm,
-        np.ascontiguousarray(dh, dtype=net.dtype),
-        grad[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in),
-        grad[o_hh : o_hh + 4 * H * H].reshape(4 * H, H), grad[o_b : o_b + 4 * H], dx,
+        np.ascontiguousarray(dh, dtype=net.dtype), gw_ih, gw_hh, gb, dx,
     )
     return dx if need_dx else None

@@ -14,7 +14,7 @@ that matter for speed and reproducibility live here:
 - ``error_model="numpy"``: without it every float division carries a
   zero-division check that stops LLVM from vectorising the gate loops.
 - ``fastmath={"contract"}`` and nothing more: LLVM may fuse a multiply and an
-  add into one FMA instruction (the float32 activations run ~1.3x faster), but
+  add into one FMA instruction (faster float32 activations), but
   may not reorder sums or assume away NaN and infinity. Results stay
   bit-identical run to run on one machine; on a CPU without FMA they differ by
   rounding.
@@ -61,7 +61,7 @@ def jit_inline(func):
 
     For the small helpers that one kernel calls: a helper inlined this way is
     not compiled as a function of its own (every separately compiled function
-    costs 0.1-0.3 s of the first fit's compilation), and runs as fast. A helper
+    adds to the first fit's compilation), and runs as fast. A helper
     that several kernels call stays a :func:`jit` function: inlined, it would
     be typed and lowered again in each of them. Called from Python, it compiles
     and caches as any kernel.

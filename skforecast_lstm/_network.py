@@ -18,17 +18,12 @@ import numpy as np
 
 from . import _graph
 from ._kernels import cpu, layers
+from ._kernels.layout import head_views, layer_views
+from ._kernels.losses import LOSSES
 from ._threads import N_CHUNKS, PARALLEL_PREDICT_ROWS, in_threads
 
 __all__ = ["LSTMNetwork", "Optimizer"]
 
-LOSSES = {
-    "mse": cpu.LOSS_MSE,
-    "binary": cpu.LOSS_BINARY,
-    "softmax": cpu.LOSS_SOFTMAX,
-    "pinball": cpu.LOSS_PINBALL,
-    "huber": cpu.LOSS_HUBER,
-}
 OPTIMIZERS = {"adam": cpu.OPT_ADAM, "sgd": cpu.OPT_SGD}
 
 MIN_CHUNK_ROWS = 8
@@ -190,14 +185,12 @@ class LSTMNetwork:
         if self.id_embedding is not None:
             V, D = self.id_embedding
             out["id_embedding.weight"] = theta[:V * D].reshape(V, D)
-        for prefix, suffix, (n_in, H, o_ih, o_hh, o_b) in self._named_rows():
-            out[f"{prefix}weight_ih_{suffix}"] = theta[o_ih : o_ih + 4 * H * n_in].reshape(
-                4 * H, n_in)
-            out[f"{prefix}weight_hh_{suffix}"] = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
-            out[f"{prefix}bias_{suffix}"] = theta[o_b : o_b + 4 * H]
-        n_in, K, o_w, o_bias = self.head.tolist()
-        out["head.weight"] = theta[o_w : o_w + K * n_in].reshape(K, n_in)
-        out["head.bias"] = theta[o_bias : o_bias + K]
+        for prefix, suffix, row in self._named_rows():
+            w_ih, w_hh, bias = layer_views(theta, row)
+            out[f"{prefix}weight_ih_{suffix}"] = w_ih
+            out[f"{prefix}weight_hh_{suffix}"] = w_hh
+            out[f"{prefix}bias_{suffix}"] = bias
+        out["head.weight"], out["head.bias"] = head_views(theta, self.head)
         return out
 
     def weight_mask(self):
@@ -395,16 +388,10 @@ class LSTMNetwork:
 
     def _views(self, arr):
         """``[(w_ih, w_hh, b)]`` per layer: views into ``arr`` (theta or a gradient row)."""
-        out = []
-        for n_in, H, o_ih, o_hh, o_b in self.layers.tolist():
-            out.append((arr[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in),
-                        arr[o_hh : o_hh + 4 * H * H].reshape(4 * H, H),
-                        arr[o_b : o_b + 4 * H]))
-        return out
+        return [layer_views(arr, row) for row in self.layers.tolist()]
 
     def _head_views(self, arr):
-        n_in, K, o_w, o_bias = self.head.tolist()
-        return arr[o_w : o_w + K * n_in].reshape(K, n_in), arr[o_bias : o_bias + K]
+        return head_views(arr, self.head.tolist())
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -56,8 +56,8 @@ def standardize(values, mean, scale, dtype):
 
     Computed in blocks of rows through one small float64 buffer: the same
     operations as the whole-array expression, so the same bits, without two
-    float64 temporaries of the whole input (on 3 million values 4-9x faster,
-    which is most of what standardising adds to an epoch of ``partial_fit``).
+    float64 temporaries of the whole input (their page faults were most of
+    what standardising added to an epoch of ``partial_fit``).
     """
     values = np.asarray(values)
     out = np.empty(values.shape, dtype=dtype)

@@ -94,10 +94,9 @@ _blas_state = {"users": 0, "controller": None, "restore": None}
 
 def _blas_controller():
     if _blas_state["controller"] is None:
-        # The plain kernels call NumPy's OpenBLAS (see _blas.py), loaded with
-        # NumPy; the kernels of the Keras options and the fallback call np.dot,
-        # i.e. SciPy's BLAS, which must be loaded before threadpoolctl looks for
-        # libraries to be limited.
+        # Every kernel calls NumPy's OpenBLAS (see _blas.py), loaded with NumPy;
+        # where NumPy has none, _blas's fallback calls np.dot, i.e. SciPy's BLAS,
+        # which must be loaded before threadpoolctl looks for libraries to limit.
         import scipy.linalg.cython_blas  # noqa: F401
         from threadpoolctl import ThreadpoolController
 

@@ -54,7 +54,7 @@ def _kernel_stats():
 def warm_up(dtype="float32"):
     """Load or compile the kernels of a fit and a predict in this process.
 
-    A fresh process with an empty Numba cache spends about 10 s per dtype
+    A fresh process with an empty Numba cache spends seconds per dtype
     compiling before its first fit; with the cache on disk (next to the
     package's source, or in ``NUMBA_CACHE_DIR``) loading takes a fraction of
     a second. Running this once per worker moves that cost out of the tasks

@@ -7,8 +7,9 @@ import pytest
 
 from skforecast_lstm import LSTMClassifier, LSTMRegressor
 from skforecast_lstm._jit import jit
-from skforecast_lstm._kernels import cpu
-from skforecast_lstm._network import PARALLEL_PREDICT_ROWS, LSTMNetwork
+from skforecast_lstm._kernels import cpu, losses
+from skforecast_lstm._network import LSTMNetwork
+from skforecast_lstm._threads import PARALLEL_PREDICT_ROWS
 
 from . import naive
 
@@ -230,10 +231,35 @@ def test_kernels_are_cached_on_disk(name):
 
 def test_python_dispatchers_reach_every_kernel():
     """The per-loss kernels behind the Python dispatchers are all listed."""
-    codes = [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL, cpu.LOSS_HUBER]
-    assert len(cpu.LOSS_KERNELS) == 5
-    assert [cpu.LOSS_KERNELS[c].py_func.__name__ for c in codes] == [
-        "_mse_loss", "_binary_loss", "_softmax_loss", "_pinball_loss", "_huber_loss"]
+    assert len(cpu.LOSS_KERNELS) == len(losses.LOSSES)
+    assert {name: cpu.LOSS_KERNELS[code].py_func.__name__
+            for name, code in losses.LOSSES.items()} == {
+        "mse": "_mse_loss", "binary": "_binary_loss", "softmax": "_softmax_loss",
+        "pinball": "_pinball_loss", "huber": "_huber_loss"}
+
+
+@pytest.mark.parametrize("name", sorted(losses.LOSSES))
+def test_kernel_losses_equal_the_table_numpy_losses(name):
+    """Training (the kernels) and validation scoring (loss_rows) compute one loss."""
+    rng = np.random.default_rng(0)
+    code = losses.LOSSES[name]
+    n, K = 7, 1 if name == "binary" else 3
+    z = rng.normal(size=(n, K))
+    if name == "binary":
+        y = rng.integers(0, 2, size=(n, 1)).astype(float)
+        out = 1 / (1 + np.exp(-z))
+    elif name == "softmax":
+        y = np.eye(K)[rng.integers(0, K, size=n)]
+        out = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    else:
+        y = rng.normal(size=(n, K))
+        out = z
+    param = np.array([0.1, 0.5, 0.9][:K]) if name == "pinball" else np.full(K, 0.7)
+    sw = rng.uniform(0.5, 2.0, size=n)
+    dz = np.empty_like(z)
+    kernel = cpu.loss_and_dlogits(z, y, sw, code, param, 1.0 / n, dz)
+    expected = float((sw * losses.loss_rows(code, out, y, param)).sum())  # unscaled sum
+    assert kernel == pytest.approx(expected, rel=1e-10)
 
 
 @pytest.mark.parametrize("clipnorm", [-1.0, 0.05])

@@ -3,7 +3,7 @@
 Pure functions on NumPy arrays, compiled by Numba, except for a few small steps
 that take longer to compile than they ever run (the head's products around the
 compiled loss, the optimizer step, the transposed inference weights: plain
-NumPy; every compiled function costs 0.1-0.3 s of the first fit). No validation
+NumPy, since every compiled function adds to the first fit's compilation). No validation
 happens here: the Python layer (``_network.py``) hands over C-contiguous arrays
 of one float dtype (float32 or float64) and preallocated outputs.
 
@@ -43,6 +43,8 @@ from numba.extending import overload
 
 from .._blas import gemm
 from .._jit import OPTIONS, jit, jit_inline
+from .layout import head_views, layer_views
+from .losses import LOSS_BINARY, LOSS_SOFTMAX
 
 # float32 constants: a Python float literal would promote float32 math to
 # float64 (and halve the vector width); against float64 arrays they widen.
@@ -50,12 +52,6 @@ ZERO = np.float32(0.0)
 ONE = np.float32(1.0)
 TWO = np.float32(2.0)
 
-# Loss codes (the Python side maps names to these).
-LOSS_MSE = 0
-LOSS_BINARY = 1
-LOSS_SOFTMAX = 2
-LOSS_PINBALL = 3
-LOSS_HUBER = 4
 
 # lstm_layer_forward transposes w_hh for its per-step products from this many
 # rows (T * B) on.
@@ -477,13 +473,7 @@ def loss_and_dlogits(z, y, sw, loss_kind, quantiles, scale, dz):
     return LOSS_KERNELS[loss_kind](z, y, sw, quantiles, scale, dz)
 
 
-@jit_inline
-def _head_weights(theta, head):
-    H = head[0]
-    K = head[1]
-    w = theta[head[2] : head[2] + K * H].reshape(K, H)
-    b = theta[head[3] : head[3] + K]
-    return w, b
+_head_views = jit_inline(head_views)
 
 
 @jit
@@ -508,9 +498,9 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
     the gradient flowing into the top layer's last hidden state. Returns the
     sum of the weighted sample losses.
 
-    The head's products in NumPy around the compiled loss: as one compiled
-    kernel per loss this cost 0.9 s of the first fit's compilation; NumPy takes
-    about 24 us more per part of a minibatch (4 % of an epoch on config A).
+    The head's products are NumPy around the compiled loss: compiled, one
+    kernel per loss took longer to compile than NumPy takes over a whole fit
+    (figures in ``benchmarks/NOTES.md``, 20).
     """
     np.matmul(hlast, w_out.T, out=z)
     z += b_out
@@ -591,14 +581,14 @@ def inference_weights(theta, layers):
 
     :func:`network_forward` reads rows of ``w.T``; the estimators compute this
     once per set of weights, not once per predict call (for C the transposes
-    cost more than a batch-1 forward pass). Plain NumPy copies: as a compiled
-    kernel it cost more than 1 s of the first predict's compilation.
+    cost more than a batch-1 forward pass). Plain NumPy copies, which compile
+    nothing.
     """
     parts = []
-    for n_in, H, o_ih, o_hh, _ in layers.tolist():
-        G = 4 * H
-        parts.append(theta[o_ih : o_ih + G * n_in].reshape(G, n_in).T.ravel())
-        parts.append(theta[o_hh : o_hh + G * H].reshape(G, H).T.ravel())
+    for row in layers.tolist():
+        w_ih, w_hh, _ = layer_views(theta, row)
+        parts.append(w_ih.T.ravel())
+        parts.append(w_hh.T.ravel())
     return np.concatenate(parts)
 
 
@@ -616,9 +606,9 @@ def network_forward(theta, wt, layers, head, X, x_shift, x_scale, out_kind, out)
 
     ``out_kind`` is a loss code: LOSS_BINARY applies the sigmoid,
     LOSS_SOFTMAX the softmax, the others leave the head's outputs as they are
-    (written with ``np.exp`` and comparisons: ``fast_sigmoid`` and ``max()``
-    here cost 0.8 s of the first predict's compilation; in NumPy after the
-    kernel the link made a batch-1 classifier predict ~20 us slower).
+    (written with ``np.exp`` and comparisons, which compile faster than
+    ``fast_sigmoid`` and ``max()``; the link stays in the kernel because in
+    NumPy it slowed a batch-1 classifier predict).
     Rows go through in blocks of ``INFER_ROWS``, which share each pass over
     the weights; every row is still computed by the same sequence of
     operations (see ``_axpy_rows``), so its result does not depend on the
@@ -627,7 +617,7 @@ def network_forward(theta, wt, layers, head, X, x_shift, x_scale, out_kind, out)
     n, T, F = X.shape
     L = layers.shape[0]
     K = head[1]
-    w_out, b_out = _head_weights(theta, head)
+    w_out, b_out = _head_views(theta, head)
     # comparisons, not max() / min(): each builtin is one more function to
     # compile on the first predict
     H_max = 0
@@ -706,9 +696,8 @@ def network_forward(theta, wt, layers, head, X, x_shift, x_scale, out_kind, out)
 def apply_gradients(theta, grads, opt_kind, m, v, lr, beta_1, beta_2, epsilon, step, clipnorm):
     """Sum the per-chunk gradients, clip by global norm, take one optimizer step.
 
-    In NumPy, not compiled: as a kernel it cost 0.5-0.75 s of the first fit's
-    compilation; NumPy takes about 30 us more per minibatch on config A's 4.4 k
-    parameters (3 % of an epoch).
+    In NumPy, not compiled: compiling it cost the first fit more than NumPy
+    costs an epoch (figures in ``benchmarks/NOTES.md``, 20).
 
     Parameters
     ----------

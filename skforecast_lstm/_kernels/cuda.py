@@ -91,7 +91,9 @@ import numpy as np
 from numba import cuda, float64
 from numba.core import config
 
-from .cpu import LOSS_BINARY, LOSS_HUBER, LOSS_MSE, LOSS_PINBALL, LOSS_SOFTMAX, OPT_ADAM
+from .cpu import OPT_ADAM
+from .layout import head_views, layer_views
+from .losses import LOSS_BINARY, LOSS_HUBER, LOSS_MSE, LOSS_PINBALL, LOSS_SOFTMAX
 
 __all__ = [
     "lstm_layer_forward",
@@ -703,19 +705,6 @@ def _to_time_major(X, x):
         x[t, r, f] = X[r, t, f]
 
 
-def _weights(theta, layers, k):
-    n_in, H, o_ih, o_hh, o_b = (int(v) for v in layers[k])
-    w_ih = theta[o_ih : o_ih + 4 * H * n_in].reshape(4 * H, n_in)
-    w_hh = theta[o_hh : o_hh + 4 * H * H].reshape(4 * H, H)
-    b = theta[o_b : o_b + 4 * H]
-    return w_ih, w_hh, b
-
-
-def _head_weights(theta, head):
-    H, K, o_w, o_b = (int(v) for v in head)
-    return theta[o_w : o_w + K * H].reshape(K, H), theta[o_b : o_b + K]
-
-
 def _forward_layers(theta, layers, x, ws, prefix):
     # run the stack over time-major x; returns per layer (input, gates, c, h)
     T, B, _ = x.shape
@@ -724,7 +713,7 @@ def _forward_layers(theta, layers, x, ws, prefix):
     inputs = x
     for k in range(len(layers)):
         H = int(layers[k][1])
-        w_ih, w_hh, b = _weights(theta, layers, k)
+        w_ih, w_hh, b = layer_views(theta, layers[k])
         gates = ws.get(f"{prefix}gates{k}", (T, B, 4 * H), dtype)
         c = ws.get(f"{prefix}c{k}", (T + 1, B, H), dtype)
         h = ws.get(f"{prefix}h{k}", (T + 1, B, H), dtype)
@@ -749,7 +738,7 @@ def network_loss_grad_async(theta, grad, layers, head, X, Y, sw, idx, loss_kind,
     stack = _forward_layers(theta, layers, x, ws, "")
 
     K = int(head[1])
-    w_out, b_out = _head_weights(theta, head)
+    w_out, b_out = head_views(theta, head)
     hlast = stack[-1][3][T]
     z = ws.get("z", (B, K), dtype)
     _matmul(hlast, w_out, z, trans_b=True, bias=b_out)
@@ -759,7 +748,7 @@ def network_loss_grad_async(theta, grad, layers, head, X, Y, sw, idx, loss_kind,
     dz = ws.get("dz", (B, K), dtype)
     _launch_loss(z, yb, swb, loss_kind, quantiles, scale, dz, loss_out)
 
-    gw_out, gb_out = _head_weights(grad, head)
+    gw_out, gb_out = head_views(grad, head)
     _matmul(dz, hlast, gw_out, trans_a=True)
     _column_sums(dz, gb_out, ws.get("head_partials", (COLUMN_CHUNKS, K), dtype))
     H_top = int(layers[-1][1])
@@ -768,8 +757,8 @@ def network_loss_grad_async(theta, grad, layers, head, X, Y, sw, idx, loss_kind,
     _matmul(dz, w_out, dh[T - 1])
     for k in range(len(layers) - 1, -1, -1):
         inputs, gates, c, h = stack[k]
-        w_ih, w_hh, _ = _weights(theta, layers, k)
-        gw_ih, gw_hh, gb = _weights(grad, layers, k)
+        w_ih, w_hh, _ = layer_views(theta, layers[k])
+        gw_ih, gw_hh, gb = layer_views(grad, layers[k])
         if k > 0:
             dx = ws.get(f"dh{k - 1}", (T, B, int(layers[k][0])), dtype)
         else:
@@ -814,7 +803,7 @@ def network_forward(theta, layers, head, X, out_kind, out, workspace=None):
     x = ws.get("x", (T, n, F), dtype)
     _to_time_major[_blocks(T * n * F, REDUCE_THREADS), REDUCE_THREADS](X, x)
     stack = _forward_layers(theta, layers, x, ws, "")
-    w_out, b_out = _head_weights(theta, head)
+    w_out, b_out = head_views(theta, head)
     _matmul(stack[-1][3][T], w_out, out, trans_b=True, bias=b_out)
     if out_kind == LOSS_BINARY or out_kind == LOSS_SOFTMAX:
         _output_transform[_blocks(n, REDUCE_THREADS), REDUCE_THREADS](out, out_kind)

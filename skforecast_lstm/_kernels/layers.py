@@ -20,6 +20,7 @@ network (``_graph.py``) reverses and concatenates. The plain default cell
 
 import numpy as np
 
+from .._blas import gemm
 from .._jit import jit
 from .cpu import ONE, ZERO
 
@@ -86,7 +87,7 @@ def layer_forward(x, w_ih, w_hh, b, act, rec_act, step_mask, h_mask, gates, c, h
     """
     T, B, F = x.shape
     H = w_hh.shape[1]
-    np.dot(x.reshape(T * B, F), w_ih.T, gates.reshape(T * B, 4 * H))
+    gemm(x.reshape(T * B, F), w_ih, gates.reshape(T * B, 4 * H), False, True, 0.0)
     rec = np.empty((B, 4 * H), dtype=x.dtype)
     dropped = np.empty((B, H), dtype=x.dtype)
     masked = step_mask.shape[0] > 0
@@ -95,9 +96,9 @@ def layer_forward(x, w_ih, w_hh, b, act, rec_act, step_mask, h_mask, gates, c, h
             for r in range(B):
                 for j in range(H):
                     dropped[r, j] = h[t, r, j] * h_mask[r, j]
-            np.dot(dropped, w_hh.T, rec)
+            gemm(dropped, w_hh, rec, False, True, 0.0)
         else:
-            np.dot(h[t], w_hh.T, rec)
+            gemm(h[t], w_hh, rec, False, True, 0.0)
         for r in range(B):
             a = gates[t, r]
             if masked and step_mask[t, r] == 0:
@@ -159,29 +160,29 @@ def layer_backward(x, w_ih, w_hh, gates, c, h, act, rec_act, step_mask, h_mask, 
                 a[3 * H + j] = dhj * y * derivative(o, rec_act)
                 dc[r, j] = dcj * f
                 dh_next[r, j] = ZERO
-        np.dot(gates[t], w_hh, through)
+        gemm(gates[t], w_hh, through, False, False, 0.0)
         for r in range(B):
             for j in range(H):
                 m = h_mask[r, j] if dropout else ONE
                 dh_next[r, j] += through[r, j] * m
     da = gates.reshape(T * B, 4 * H)
-    np.dot(da.T, x.reshape(T * B, F), dw_ih)
+    gemm(da, x.reshape(T * B, F), dw_ih, True, False, 0.0)
     if dropout:
         dropped = np.empty((T, B, H), dtype=x.dtype)
         for t in range(T):
             for r in range(B):
                 for j in range(H):
                     dropped[t, r, j] = h[t, r, j] * h_mask[r, j]
-        np.dot(da.T, dropped.reshape(T * B, H), dw_hh)
+        gemm(da, dropped.reshape(T * B, H), dw_hh, True, False, 0.0)
     else:
-        np.dot(da.T, h[:T].reshape(T * B, H), dw_hh)
+        gemm(da, h[:T].reshape(T * B, H), dw_hh, True, False, 0.0)
     for j in range(4 * H):
         db[j] = ZERO
     for r in range(T * B):
         for j in range(4 * H):
             db[j] += da[r, j]
     if dx.size > 0:
-        np.dot(da, w_ih, dx.reshape(T * B, F))
+        gemm(da, w_ih, dx.reshape(T * B, F), False, False, 0.0)
 
 
 @jit

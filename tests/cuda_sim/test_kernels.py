@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numba import cuda
 
-from skforecast_lstm._kernels import cpu
+from skforecast_lstm._kernels import cpu, losses
 from skforecast_lstm._kernels import cuda as gpu
 
 T, B, F, H = 3, 7, 3, 5
@@ -73,10 +73,10 @@ def test_lstm_layer_backward(dtype, with_dx):
 
 def _loss_inputs(rng, loss_kind, dtype, K=3):
     z = _random(rng, (B, K), dtype, 1.5)
-    if loss_kind == cpu.LOSS_BINARY:
+    if loss_kind == losses.LOSS_BINARY:
         z = z[:, :1].copy()
         y = (rng.random((B, 1)) > 0.5).astype(dtype)
-    elif loss_kind == cpu.LOSS_SOFTMAX:
+    elif loss_kind == losses.LOSS_SOFTMAX:
         y = np.eye(K, dtype=dtype)[rng.integers(0, K, B)]
     else:
         y = _random(rng, (B, K), dtype, 1.0)
@@ -87,7 +87,7 @@ def _loss_inputs(rng, loss_kind, dtype, K=3):
 
 @pytest.mark.parametrize(
     "loss_kind",
-    [cpu.LOSS_MSE, cpu.LOSS_BINARY, cpu.LOSS_SOFTMAX, cpu.LOSS_PINBALL, cpu.LOSS_HUBER],
+    sorted(losses.LOSSES.values()),
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_loss_and_dlogits(loss_kind, dtype):
