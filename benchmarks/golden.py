@@ -77,6 +77,11 @@ def cases():
                             early_stopping=True).fit(X, y)
         return {"pred": est.predict(X), "val": np.asarray(est.validation_loss_curve_)}
 
+    def early_dropout():
+        est = LSTMRegressor(units=8, epochs=6, batch_size=16, random_state=0, dropout=0.2,
+                            early_stopping=True).fit(X, y)
+        return {"pred": est.predict(X), "val": np.asarray(est.validation_loss_curve_)}
+
     def forecaster():
         rng = np.random.default_rng(2)
         t = np.arange(150)
@@ -108,6 +113,7 @@ def cases():
         "regressor id_embedding": ids,
         "regressor partial_fit": partial,
         "regressor early_stopping": early,
+        "regressor early_stopping dropout": early_dropout,
         "forecaster": forecaster,
     }
 

@@ -433,6 +433,7 @@ class _BaseLSTM(BaseEstimator):
             X3, Y, sw = X3[: n - n_val], Y[: n - n_val], sw[: n - n_val]
             self._best_theta = self._theta.copy()
             self._best_val = np.inf
+            val_plan = self._plan(training=False)  # no dropout masks in validation
 
         epochs = 1 if incremental else self.epochs
         n_threads = effective_n_threads(self.n_jobs)
@@ -460,7 +461,8 @@ class _BaseLSTM(BaseEstimator):
                     message = f"Epoch {self.n_iter_}/{epochs if incremental else self.epochs}"
                     message += f" - loss: {loss:.6g}"
                     if X_val is not None:
-                        val_out = forward(plan, self._network, self._theta, X_val, n_threads)
+                        val_out = forward(val_plan, self._network, self._theta, X_val,
+                                          n_threads)
                         val_loss = self._loss_value(val_out, Y_val, sw_val)
                         self.validation_loss_curve_.append(val_loss)
                         self.validation_scores_.append(self._output_score(val_out, Y_val))

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._kernels import cpu, layers
 from ._kernels.layout import layer_views
+from ._kernels.losses import LOSS_BINARY, LOSS_SOFTMAX
 
 __all__ = ["Masks", "draw_masks", "loss_grad_part", "forward_part", "step_mask"]
 
@@ -152,13 +153,13 @@ def _head_input(net, theta, X, smask, masks, store):
 
 def _link(net, z):
     """Probabilities from head outputs ``z`` (overwritten) for classifiers; ``z`` otherwise."""
-    if net.loss_code == cpu.LOSS_BINARY:
+    if net.loss_code == LOSS_BINARY:
         # 1 / (1 + exp(-z)) as tanh: no overflow (and no warning) for very negative z
         z *= 0.5
         np.tanh(z, out=z)
         z *= 0.5
         z += 0.5
-    elif net.loss_code == cpu.LOSS_SOFTMAX:
+    elif net.loss_code == LOSS_SOFTMAX:
         z -= z.max(axis=-1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=-1, keepdims=True)
