@@ -140,7 +140,7 @@ def make_plan(network, device, dropout=0.0, recurrent_dropout=0.0, l2=0.0, train
                 "outputs, other activations, dropout and l2 run on device='cpu'."
             )
     fused = network.plain and not (training and masked)
-    return Plan(resolved, fused, float(dropout), float(recurrent_dropout), float(l2))
+    return Plan(resolved, fused, dropout, recurrent_dropout, l2)
 
 
 def forward(plan, network, theta, X, n_threads, wt=None, x_stats=None):

@@ -12,7 +12,6 @@ split depends only on the batch size, never on how many threads run it, so a
 fit gives bit-identical weights with ``n_jobs=1`` and ``n_jobs=2``.
 """
 
-import math
 
 import numpy as np
 
@@ -328,58 +327,16 @@ class LSTMNetwork:
             return max(1, int(np.count_nonzero(X[idx] != self.embedding[2])))
         return idx.size * (Y.shape[1] // self.n_outputs)
 
-    # The forward pass, head and BPTT of one part are a handful of kernel calls
-    # made from Python: one compiled orchestration function (lists of arrays,
-    # every kernel linked and optimised again inside it) cost about 3 s of the
-    # first fit's compilation, the calls cost ~20 us per part. Buffers live in
-    # a workspace per part, reused by every minibatch: no allocation per step.
     def _part_loss_grad(self, theta, grads, p, X, Y, sw, idx, scale):
-        T = X.shape[1]
-        b = idx.size
-        ws = self._workspace(p, T, b)
-        x = ws.view("x", T, b, self.n_features)
-        cpu.gather_time_major(X, idx, x)
-        inputs, states = [x], []
-        for k, (w_ih, w_hh, bias) in enumerate(self._views(theta)):
-            H = self.units[k]
-            gates = ws.view(f"gates{k}", T, b, 4 * H)
-            c = ws.view(f"c{k}", T + 1, b, H)
-            h = ws.view(f"h{k}", T + 1, b, H)
-            c[0] = 0.0
-            h[0] = 0.0
-            cpu.lstm_layer_forward(inputs[k], w_ih, w_hh, bias, gates, c, h)
-            states.append((gates, c, h))
-            inputs.append(h[1:])
-        w_out, b_out = self._head_views(theta)
-        gw_out, gb_out = self._head_views(grads[p])
-        K = self.n_outputs
-        # only the last step's output reaches the head: the top layer's dh is
-        # that step alone (lstm_layer_backward's (1, B, H) form)
-        dh = ws.view("dh", 1, b, self.units[-1])
-        loss = cpu.head_loss_grad(
-            states[-1][2][T], w_out, b_out, gw_out, gb_out, Y, sw, idx, self.loss_code,
-            self.quantiles, scale, ws.view("z", b, K), ws.view("yb", b, K), ws.view("swb", b),
-            ws.view("dz", b, K), dh[0],
-        )
-        params = self._views(theta)
-        for k in range(len(self.units) - 1, -1, -1):
-            w_ih, w_hh, _ = params[k]
-            gw_ih, gw_hh, gb = self._views(grads[p])[k]
-            if k > 0:
-                dx = ws.view("dx", T, b, self.layers[k, 0])
-            else:
-                dx = ws.empty
-            gates, c, h = states[k]
-            cpu.lstm_layer_backward(inputs[k], w_ih, w_hh, gates, c, h, dh, gw_ih, gw_hh, gb, dx)
-            ws.swap("dh", "dx")
-            dh = dx
-        return loss
+        ws = self._workspace(p, X.shape[1], idx.size)
+        return cpu.network_loss_grad(theta, grads[p], self.layers, self.head, X, Y, sw, idx,
+                                     self.loss_code, self.quantiles, scale, ws)
 
     def _workspace(self, p, T, rows):
         spaces = self.__dict__.setdefault("_spaces", {})
         ws = spaces.get(p)
         if ws is None or ws.T != T or ws.rows < rows:
-            ws = spaces[p] = _Workspace(self, T, rows)
+            ws = spaces[p] = cpu.Workspace(self.layers, self.n_outputs, T, rows, self.dtype)
         return ws
 
     def release_workspaces(self):
@@ -510,35 +467,6 @@ class LSTMNetwork:
             shape = f"(None, {K})"
         rows.append(("dense", "Dense", shape, K * n_in + K, False))
         return rows
-
-
-class _Workspace:
-    """Flat scratch buffers for one part of a minibatch (at most ``rows`` rows).
-
-    ``view(name, *shape)`` gives a C-contiguous array over the start of a
-    buffer, so a smaller last minibatch reuses the same memory.
-    """
-
-    def __init__(self, net, T, rows):
-        self.T = T
-        self.rows = rows
-        H_max = max(net.units)
-        K = net.n_outputs
-        sizes = {"x": T * rows * net.n_features, "dh": T * rows * H_max,
-                 "dx": T * rows * H_max, "z": rows * K, "yb": rows * K, "dz": rows * K,
-                 "swb": rows}
-        for k, H in enumerate(net.units):
-            sizes[f"gates{k}"] = T * rows * 4 * H
-            sizes[f"c{k}"] = sizes[f"h{k}"] = (T + 1) * rows * H
-        self.buffers = {name: np.empty(n, dtype=net.dtype) for name, n in sizes.items()}
-        self.empty = np.empty((0, 0, 0), dtype=net.dtype)
-
-    def view(self, name, *shape):
-        # math.prod: np.prod costs ~5 us a call, and a minibatch asks for a dozen views
-        return self.buffers[name][: math.prod(shape)].reshape(shape)
-
-    def swap(self, a, b):
-        self.buffers[a], self.buffers[b] = self.buffers[b], self.buffers[a]
 
 
 def _as_numpy(value):

@@ -46,6 +46,22 @@ from .._jit import OPTIONS, jit, jit_inline
 from .layout import head_views, layer_views
 from .losses import LOSS_BINARY, LOSS_SOFTMAX
 
+# the twins of the CUDA module's kernels carry the same names; the rest are CPU-only
+__all__ = [
+    "lstm_layer_forward",
+    "lstm_layer_backward",
+    "loss_and_dlogits",
+    "apply_gradients",
+    "network_loss_grad",
+    "network_forward",
+    "Workspace",
+    "fast_tanh",
+    "fast_sigmoid",
+    "gather_time_major",
+    "head_loss_grad",
+    "inference_weights",
+]
+
 # float32 constants: a Python float literal would promote float32 math to
 # float64 (and halve the vector width); against float64 arrays they widen.
 ZERO = np.float32(0.0)
@@ -510,6 +526,92 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
     np.matmul(dz.T, hlast, out=gw_out)
     np.sum(dz, axis=0, out=gb_out)
     np.matmul(dz, w_out, out=dh_last)
+    return loss
+
+
+class Workspace:
+    """Flat scratch buffers for one part of a minibatch (at most ``rows`` rows).
+
+    ``view(name, *shape)`` gives a C-contiguous array over the start of a
+    buffer, so a smaller last minibatch reuses the same memory; the twin of
+    the CUDA module's ``Workspace``.
+    """
+
+    def __init__(self, layers, n_outputs, T, rows, dtype):
+        self.T = T
+        self.rows = rows
+        units = [int(r[1]) for r in layers]
+        H_max = max(units)
+        K = n_outputs
+        sizes = {"x": T * rows * int(layers[0][0]), "dh": T * rows * H_max,
+                 "dx": T * rows * H_max, "z": rows * K, "yb": rows * K, "dz": rows * K,
+                 "swb": rows}
+        for k, H in enumerate(units):
+            sizes[f"gates{k}"] = T * rows * 4 * H
+            sizes[f"c{k}"] = sizes[f"h{k}"] = (T + 1) * rows * H
+        self.buffers = {name: np.empty(n, dtype=dtype) for name, n in sizes.items()}
+        self.empty = np.empty((0, 0, 0), dtype=dtype)
+
+    def view(self, name, *shape):
+        """The start of buffer ``name`` as a C-contiguous array of ``shape``."""
+        # math.prod: np.prod costs microseconds a call, and a minibatch asks for a dozen
+        return self.buffers[name][: math.prod(shape)].reshape(shape)
+
+    def swap(self, a, b):
+        """Exchange two buffers (the gradient flowing down the stack)."""
+        self.buffers[a], self.buffers[b] = self.buffers[b], self.buffers[a]
+
+
+def network_loss_grad(theta, grad, layers, head, X, Y, sw, idx, loss_kind, quantiles, scale,
+                      workspace):
+    """Forward pass, loss and full BPTT of a plain network for the samples ``idx`` of ``X``.
+
+    The CPU twin of the CUDA module's ``network_loss_grad``: ``grad`` (P,)
+    receives the gradient (overwritten), ``layers`` and ``head`` are the
+    layout tables, ``workspace`` a :class:`Workspace` with room for
+    ``idx.size`` rows. A handful of compiled kernels called from Python: one
+    compiled function around them took far longer to compile than the calls
+    cost. Returns the sum of the weighted sample losses, times ``scale`` in
+    the gradient only.
+    """
+    ws = workspace
+    rows = layers.tolist()
+    T = X.shape[1]
+    b = idx.size
+    x = ws.view("x", T, b, X.shape[2])
+    gather_time_major(X, idx, x)
+    params = [layer_views(theta, row) for row in rows]
+    inputs, states = [x], []
+    for k, (w_ih, w_hh, bias) in enumerate(params):
+        H = rows[k][1]
+        gates = ws.view(f"gates{k}", T, b, 4 * H)
+        c = ws.view(f"c{k}", T + 1, b, H)
+        h = ws.view(f"h{k}", T + 1, b, H)
+        c[0] = 0.0
+        h[0] = 0.0
+        lstm_layer_forward(inputs[k], w_ih, w_hh, bias, gates, c, h)
+        states.append((gates, c, h))
+        inputs.append(h[1:])
+    head = head.tolist()
+    w_out, b_out = head_views(theta, head)
+    gw_out, gb_out = head_views(grad, head)
+    K = head[1]
+    # only the last step's output reaches the head: the top layer's dh is
+    # that step alone (lstm_layer_backward's (1, B, H) form)
+    dh = ws.view("dh", 1, b, rows[-1][1])
+    loss = head_loss_grad(
+        states[-1][2][T], w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, quantiles,
+        scale, ws.view("z", b, K), ws.view("yb", b, K), ws.view("swb", b), ws.view("dz", b, K),
+        dh[0],
+    )
+    for k in range(len(rows) - 1, -1, -1):
+        w_ih, w_hh, _ = params[k]
+        gw_ih, gw_hh, gb = layer_views(grad, rows[k])
+        dx = ws.view("dx", T, b, rows[k][0]) if k > 0 else ws.empty
+        gates, c, h = states[k]
+        lstm_layer_backward(inputs[k], w_ih, w_hh, gates, c, h, dh, gw_ih, gw_hh, gb, dx)
+        ws.swap("dh", "dx")
+        dh = dx
     return loss
 
 
