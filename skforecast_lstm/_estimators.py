@@ -116,7 +116,7 @@ class _BaseLSTM(BaseEstimator):
         output_steps=None,
         l2=0.0,
         standardize=True,
-        lr_schedule="plateau",
+        lr_schedule="constant",
         dtype="float32",
         n_jobs=None,
         device="cpu",
@@ -828,9 +828,12 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         statistics, and the losses are those of the standardised targets.
         Token ids (``embedding_dim``) and the id of ``id_embedding`` are not
         scaled.
-    lr_schedule : {'plateau', 'constant'}, default='plateau'
-        ``'plateau'`` halves the learning rate when the monitored loss
-        (validation with ``early_stopping=True``, else training) has not
+    lr_schedule : {'constant', 'plateau'}, default='constant'
+        ``'constant'`` keeps ``learning_rate`` (Keras' default: a long
+        sequence often sits on a plateau for tens of epochs before the loss
+        falls, and halving the step there cost accuracy, see
+        ``docs/accuracy.md``). ``'plateau'`` halves it when the monitored
+        loss (validation with ``early_stopping=True``, else training) has not
         improved by ``tol`` for ``n_iter_no_change // 2`` epochs, down to
         ``learning_rate / 100`` (Keras' ``ReduceLROnPlateau``).
     dtype : {'float32', 'float64'}, default='float32'
@@ -943,7 +946,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         output_steps=None,
         l2=0.0,
         standardize=True,
-        lr_schedule="plateau",
+        lr_schedule="constant",
         dtype="float32",
         n_jobs=None,
         device="cpu",
@@ -1184,7 +1187,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         Weights of the classes in the loss, as scikit-learn's classifiers.
     standardize : bool, default=True
         Standardise the input features as :class:`LSTMRegressor` does.
-    lr_schedule : {'plateau', 'constant'}, default='plateau'
+    lr_schedule : {'constant', 'plateau'}, default='constant'
     dtype : {'float32', 'float64'}, default='float32'
     n_jobs : int, default=None
     device : {'cpu', 'cuda', 'auto'}, default='cpu'
@@ -1267,7 +1270,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         output_steps=None,
         l2=0.0,
         standardize=True,
-        lr_schedule="plateau",
+        lr_schedule="constant",
         dtype="float32",
         n_jobs=None,
         device="cpu",
