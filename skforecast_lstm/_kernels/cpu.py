@@ -529,6 +529,10 @@ def head_loss_grad(hlast, w_out, b_out, gw_out, gb_out, Y, sw, idx, loss_kind, q
     return loss
 
 
+# values past the end of every workspace buffer (see Workspace)
+PAD = 64
+
+
 class Workspace:
     """Flat scratch buffers for one part of a minibatch (at most ``rows`` rows).
 
@@ -549,7 +553,10 @@ class Workspace:
         for k, H in enumerate(units):
             sizes[f"gates{k}"] = T * rows * 4 * H
             sizes[f"c{k}"] = sizes[f"h{k}"] = (T + 1) * rows * H
-        self.buffers = {name: np.empty(n, dtype=dtype) for name, n in sizes.items()}
+        # zeroed, with a margin: BLAS may load a few values past a matrix it reads
+        # (vector lanes it then discards); never-written memory there can hold bit
+        # patterns that raise a spurious "invalid value" flag in NumPy's products
+        self.buffers = {name: np.zeros(n + PAD, dtype=dtype) for name, n in sizes.items()}
         self.empty = np.empty((0, 0, 0), dtype=dtype)
 
     def view(self, name, *shape):
