@@ -343,13 +343,6 @@ class LSTMNetwork:
         """Free the scratch buffers (a fit calls this when it ends)."""
         self.__dict__.pop("_spaces", None)
 
-    def _views(self, arr):
-        """``[(w_ih, w_hh, b)]`` per layer: views into ``arr`` (theta or a gradient row)."""
-        return [layer_views(arr, row) for row in self.layers.tolist()]
-
-    def _head_views(self, arr):
-        return head_views(arr, self.head.tolist())
-
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_spaces", None)  # scratch buffers, rebuilt on demand
