@@ -38,7 +38,8 @@ import pandas as pd
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from accuracy import parse_seeds  # noqa: E402  (the benchmarks folder is on sys.path)
+from accuracy import lags_for as two_seasons  # noqa: E402  (benchmarks/ is on sys.path)
+from accuracy import parse_seeds  # noqa: E402
 
 from skforecast_lstm import LSTMForecaster, LSTMRegressor  # noqa: E402
 
@@ -70,9 +71,8 @@ def load_set(subset):
 
 
 def lags_for(train, horizon, season):
-    """Two seasons (``max(2 * h, 8)`` without a season), at most what the shortest series allows."""
-    lags = 2 * season if season > 1 else max(2 * horizon, 8)
-    return min(lags, min(len(y) for y in train.values()) - horizon - 1)
+    """The accuracy benchmark's rule, at most what the shortest series allows."""
+    return min(two_seasons(season, horizon), min(len(y) for y in train.values()) - horizon - 1)
 
 
 def scores(train, test, forecasts, season):
